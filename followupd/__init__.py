@@ -1,0 +1,3 @@
+"""followupd: follows up quotation and proforma-invoice threads by email."""
+
+__version__ = "0.1.0"

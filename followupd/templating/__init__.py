@@ -1,0 +1,1 @@
+"""templating package."""
