@@ -1,1 +1,27 @@
-"""model package."""
+"""The ORM models: the database is the truth of every thread, step and draft."""
+
+from followupd.model.tables import (
+    Base,
+    Contact,
+    Draft,
+    Event,
+    FolderCursor,
+    Mailbox,
+    Message,
+    Quarantine,
+    Step,
+    Thread,
+)
+
+__all__ = [
+    "Base",
+    "Contact",
+    "Draft",
+    "Event",
+    "FolderCursor",
+    "Mailbox",
+    "Message",
+    "Quarantine",
+    "Step",
+    "Thread",
+]

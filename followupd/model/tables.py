@@ -1,0 +1,173 @@
+"""Tables of followupd.
+
+A thread is one tracked buyer conversation, started by the rep's enrolled mail. A step is one
+planned touch of its cadence; a draft is the rendered mail of an e-mail step awaiting the rep's
+decision. Every state change is also written to ``event`` with its cause (the audit log).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from followupd.model.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Mailbox(Base):
+    """A rep's mailbox, as named in the config."""
+
+    __tablename__ = "mailbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    rep_address: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FolderCursor(Base):
+    """How far each watched folder has been read (IMAP UID), per UIDVALIDITY."""
+
+    __tablename__ = "folder_cursor"
+    __table_args__ = (UniqueConstraint("mailbox_id", "folder"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+
+
+class Contact(Base):
+    """A buyer address; its domain is the buyer company."""
+
+    __tablename__ = "contact"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Thread(Base):
+    """One tracked conversation with a buyer."""
+
+    __tablename__ = "thread"
+    __table_args__ = (UniqueConstraint("mailbox_id", "root_message_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"))
+    root_message_id: Mapped[str] = mapped_column(String(998))
+    subject: Mapped[str] = mapped_column(Text)
+    cadence: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    last_touch_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    document_type: Mapped[str | None] = mapped_column(String(32))
+    document_ref: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Message(Base):
+    """A message seen in a watched folder, or one followupd sent; with its label and evidence."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("mailbox_id", "folder", "uidvalidity", "uid"),
+        Index("ix_message_message_id", "message_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id"))
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    folder: Mapped[str | None] = mapped_column(String(255))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(3))
+    label: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Step(Base):
+    """One touch of a thread's cadence (an e-mail to the buyer or a task for the rep)."""
+
+    __tablename__ = "step"
+    __table_args__ = (UniqueConstraint("thread_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Draft(Base):
+    """The rendered mail of a step and the rep's decision on it."""
+
+    __tablename__ = "draft"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("step.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    review_message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    review_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """Audit log: every transition and decision, with its cause."""
+
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id"), index=True)
+    mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailbox.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    cause: Mapped[str] = mapped_column(Text)
+
+
+class Quarantine(Base):
+    """A message that could not be handled, kept with the reason (it also stays in the mailbox)."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("mailbox_id", "folder", "uidvalidity", "uid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
