@@ -1,0 +1,1 @@
+"""The machinery: inbound processing, outbound steps, the scheduler."""

@@ -1,0 +1,313 @@
+"""What each kind of inbound message does: enrollment, rep command, buyer reply.
+
+Handlers run inside the message's transaction and return actions to run after the commit
+(mails to the rep, timers): nothing leaves the process before the database holds the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followupd.approval.auth import CommandClaim, refusal
+from followupd.approval.commands import parse_command
+from followupd.approval.review import when
+from followupd.classify.base import Classification
+from followupd.classify.document import find_document
+from followupd.core import outbound
+from followupd.core.notify import mail_rep
+from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.threads import audit, cancel_open_steps, plan_next, transition
+from followupd.errors import CommandError
+from followupd.mail.parse import ParsedMessage
+from followupd.model import Contact, Draft, Step, Thread
+from followupd.sequence.sendtime import pick_send_time
+from followupd.sequence.states import ThreadState
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def _tell(
+    rt: Runtime, mb: MailboxRuntime, subject: str, text: str, in_reply_to: str | None = None
+) -> AfterCommit:
+    async def send() -> None:
+        await mail_rep(rt, mb, subject=subject, text=text, kind="notice", in_reply_to=in_reply_to)
+
+    return send
+
+
+async def on_enrollment(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    cls: Classification,
+) -> list[AfterCommit]:
+    """Start tracking the thread the rep marked with the plus address."""
+    e = cls.enrollment
+    now = rt.clock.now()
+    if e is None or e.buyer is None or not e.root_message_id:
+        why = (
+            "it has no buyer recipient"
+            if e is not None and e.buyer is None
+            else ("it has no Message-ID")
+        )
+        return [
+            _tell(
+                rt,
+                mb,
+                f"Not tracked: {msg.subject}",
+                f"followupd could not track this mail: {why}.\n",
+                msg.message_id,
+            )
+        ]
+    cadence_name = e.cadence or mb.settings.default_cadence
+    if cadence_name not in rt.cadences:
+        valid = ", ".join(sorted(rt.cadences))
+        return [
+            _tell(
+                rt,
+                mb,
+                f"Unknown cadence '{cadence_name}': {msg.subject}",
+                f"The mail '{msg.subject}' to {e.buyer.email} asked for cadence '{cadence_name}', "
+                f"which does not exist, so the thread is NOT tracked.\n\n"
+                f"Valid cadences: {valid}.\n"
+                f"Send the mail again with a valid one, e.g. "
+                f"{mb.settings.rep_address.replace('@', '+fu-pi@')}.\n",
+                msg.message_id,
+            )
+        ]
+    exists = await session.scalar(
+        select(Thread.id).where(
+            Thread.mailbox_id == mb.mailbox_id, Thread.root_message_id == e.root_message_id
+        )
+    )
+    if exists is not None:
+        return []
+    contact = await session.scalar(select(Contact).where(Contact.email == e.buyer.email))
+    if contact is None:
+        contact = Contact(
+            email=e.buyer.email,
+            name=e.buyer.name or None,
+            domain=e.buyer.email.rsplit("@", 1)[1],
+            suppressed=False,
+            created_at=now,
+        )
+        session.add(contact)
+        await session.flush()
+    elif e.buyer.name and not contact.name:
+        contact.name = e.buyer.name
+    # Due dates count from when the rep sent the mail, unless its Date is implausible.
+    sent = msg.date if msg.date and now - timedelta(days=30) <= msg.date <= now else now
+    doc = find_document(msg.subject, msg.attachments, cadence_name)
+    thread = Thread(
+        document_type=doc.type,
+        document_ref=doc.ref,
+        mailbox_id=mb.mailbox_id,
+        contact_id=contact.id,
+        root_message_id=e.root_message_id,
+        subject=e.subject or msg.subject,
+        cadence=cadence_name,
+        state=ThreadState.ACTIVE.value,
+        steps_done=0,
+        last_touch_at=sent,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(thread)
+    await session.flush()
+    audit(
+        session,
+        at=now,
+        kind="enrolled",
+        thread=thread,
+        to_state=thread.state,
+        cause=f"plus address in {cls.evidence.get('matched', 'recipients')}; "
+        f"cadence {cadence_name}",
+    )
+    step = await plan_next(session, thread, rt.cadences[cadence_name], at=now)
+    actions: list[AfterCommit] = []
+    if step is not None:
+        actions.append(outbound.arm_step_action(rt, step.id, "planned", step.due_at))
+        tz = rt.buyer_tz(contact.timezone)
+        actions.append(
+            _tell(
+                rt,
+                mb,
+                f"Tracking: {thread.subject}",
+                f"followupd now tracks '{thread.subject}' with {contact.name or contact.email} "
+                f"<{contact.email}>, cadence {cadence_name}.\n"
+                f"First step ({step.kind}, {step.template}) is due "
+                f"{when(step.due_at, tz, mb.rep_tz)}; you will get the draft to approve.\n"
+                f"A reply from the buyer stops all follow-ups on this thread.\n",
+                msg.message_id,
+            )
+        )
+    return actions
+
+
+async def on_reply(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    cls: Classification,
+) -> list[AfterCommit]:
+    """The buyer answered: stop everything on the thread and tell the rep."""
+    if cls.thread_id is None:
+        return []
+    thread = await session.get(Thread, cls.thread_id)
+    if thread is None:
+        return []
+    now = rt.clock.now()
+    sender = msg.from_.email if msg.from_ else "?"
+    if not transition(
+        session,
+        thread,
+        ThreadState.REPLIED,
+        at=now,
+        cause=f"reply from {sender} <{msg.message_id}>",
+    ):
+        return []
+    step_ids = await cancel_open_steps(session, thread, cause="buyer replied", at=now)
+    actions: list[AfterCommit] = [outbound.disarm_action(rt, step_ids)]
+    actions.append(
+        _tell(
+            rt,
+            mb,
+            f"Buyer replied: {thread.subject}",
+            f"{msg.from_.name if msg.from_ and msg.from_.name else sender} <{sender}> replied "
+            f"(subject: {msg.subject}).\nfollowupd stopped all follow-ups on this thread; "
+            f"it is yours now.\n",
+        )
+    )
+    return actions
+
+
+async def on_command(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    cls: Classification,
+) -> list[AfterCommit]:
+    """The rep answered a review mail: authenticate, then obey approve / skip / stop."""
+    now = rt.clock.now()
+    draft = await session.get(Draft, cls.draft_id) if cls.draft_id is not None else None
+    if draft is None:
+        return []
+    step = await session.get(Step, draft.step_id)
+    thread = await session.get(Thread, step.thread_id) if step else None
+    if step is None or thread is None:
+        return []
+    claim = CommandClaim(
+        draft_id=draft.id,
+        nonce=draft.nonce,
+        review_message_id=draft.review_message_id,
+        draft_state=draft.state,
+        rep_address=mb.settings.rep_address,
+        secret=rt.config.approval_secret(),
+    )
+    reason = refusal(msg, claim)
+    if reason is not None:
+        audit(session, at=now, kind="command-refused", thread=thread, cause=reason)
+        log.warning(
+            "mailbox %s: command on draft %d refused: %s", mb.settings.name, draft.id, reason
+        )
+        return [
+            _tell(
+                rt,
+                mb,
+                f"Command refused: {thread.subject}",
+                f"followupd did not obey your reply because {reason}.\nNothing was changed.\n",
+                msg.message_id,
+            )
+        ]
+    try:
+        command = parse_command(msg.text)
+    except CommandError as exc:
+        return [
+            _tell(
+                rt,
+                mb,
+                f"Command not understood: {thread.subject}",
+                f"{exc}\nNothing was changed; the draft still waits for you.\n",
+                msg.message_id,
+            )
+        ]
+    draft.decided_at = now
+    if command.verb == "approve":
+        return await _approve(rt, mb, session, msg, draft, step, thread)
+    if command.verb == "skip":
+        draft.state, step.state = "skipped", "skipped"
+        thread.steps_done += 1
+        transition(session, thread, ThreadState.ACTIVE, at=now, cause="rep skipped the draft")
+        nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=now)
+        actions = [
+            _tell(
+                rt,
+                mb,
+                f"Skipped: {thread.subject}",
+                f"Step {step.number} skipped.\n",
+                msg.message_id,
+            )
+        ]
+        if nxt is not None:
+            actions.append(outbound.arm_step_action(rt, nxt.id, "planned", nxt.due_at))
+        return actions
+    draft.state = "stopped"
+    transition(session, thread, ThreadState.STOPPED, at=now, cause="rep sent stop")
+    step_ids = await cancel_open_steps(session, thread, cause="rep sent stop", at=now)
+    return [
+        outbound.disarm_action(rt, step_ids),
+        _tell(
+            rt,
+            mb,
+            f"Stopped: {thread.subject}",
+            "No more follow-ups will be sent on this thread.\n",
+            msg.message_id,
+        ),
+    ]
+
+
+async def _approve(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    draft: Draft,
+    step: Step,
+    thread: Thread,
+) -> list[AfterCommit]:
+    now = rt.clock.now()
+    contact = await session.get(Contact, thread.contact_id)
+    tz = rt.buyer_tz(contact.timezone if contact else None)
+    send_at = pick_send_time(earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id)
+    if not transition(session, thread, ThreadState.APPROVED, at=now, cause="rep approved"):
+        return [
+            _tell(
+                rt,
+                mb,
+                f"Not sent: {thread.subject}",
+                f"The thread is {thread.state} now, so nothing will be sent.\n",
+                msg.message_id,
+            )
+        ]
+    draft.state, step.state, step.send_at = "approved", "approved", send_at
+    return [
+        outbound.arm_step_action(rt, step.id, "approved", send_at),
+        _tell(
+            rt,
+            mb,
+            f"Approved: {thread.subject}",
+            f"Follow-up {step.number} will go out {when(send_at, tz, mb.rep_tz)}, unless the "
+            f"buyer replies before.\n",
+            msg.message_id,
+        ),
+    ]

@@ -1,0 +1,224 @@
+"""Every message the watcher fetches goes through here, once.
+
+parse → look up what the message refers to → classify (pure) → record → the handler of its
+label. Any failure of one message is caught at this one boundary: the message is quarantined
+with the reason (it also stays untouched in the mailbox) and processing goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followupd.classify.base import Classification, ClassifyContext
+from followupd.classify.pipeline import classify
+from followupd.core import handlers
+from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.errors import MailParseError
+from followupd.imap.watcher import CursorMoved, Delivery, Fetched
+from followupd.mail.parse import ParsedMessage, parse_message
+from followupd.model import Draft, FolderCursor, Message, Quarantine, Step, Thread
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[
+    [Runtime, MailboxRuntime, AsyncSession, ParsedMessage, Classification],
+    Awaitable[list[handlers.AfterCommit]],
+]
+
+# What to do with each label: the dispatch is data. Labels without an entry are only recorded.
+DISPATCH: dict[str, Handler] = {
+    "command": handlers.on_command,
+    "enrollment": handlers.on_enrollment,
+    "reply": handlers.on_reply,
+}
+
+
+async def handle_delivery(rt: Runtime, mb: MailboxRuntime, item: Delivery) -> None:
+    """Process one delivery from the watcher; never raises for a bad message."""
+    if isinstance(item, CursorMoved):
+        async with rt.db.transaction() as session:
+            await _save_cursor(
+                session, mb, item.folder, item.cursor.uidvalidity, item.cursor.last_uid
+            )
+        return
+    after: list[handlers.AfterCommit] = []
+    try:
+        async with rt.lock, rt.db.transaction() as session:
+            after = await _process(rt, mb, session, item)
+    except Exception as exc:
+        log.exception("mailbox %s: message %s/%d failed", mb.settings.name, item.folder, item.uid)
+        await _quarantine(rt, mb, item, None, f"internal error: {type(exc).__name__}: {exc}")
+        return
+    for action in after:
+        try:
+            await action()
+        except Exception:
+            log.exception(
+                "mailbox %s: follow-up action after %s/%d failed",
+                mb.settings.name,
+                item.folder,
+                item.uid,
+            )
+
+
+async def _process(
+    rt: Runtime, mb: MailboxRuntime, session: AsyncSession, item: Fetched
+) -> list[handlers.AfterCommit]:
+    known = await session.scalar(
+        select(Message.id).where(
+            Message.mailbox_id == mb.mailbox_id,
+            Message.folder == item.folder,
+            Message.uidvalidity == item.uidvalidity,
+            Message.uid == item.uid,
+        )
+    )
+    if known is not None:
+        return []  # already processed before a restart
+    try:
+        parsed = parse_message(item.raw)
+    except MailParseError as exc:
+        await _add_quarantine(session, mb, item, None, str(exc), rt)
+        await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
+        log.warning(
+            "mailbox %s: %s/%d quarantined: %s", mb.settings.name, item.folder, item.uid, exc
+        )
+        return []
+    if item.resync and parsed.message_id and await _seen_message_id(session, mb, parsed):
+        await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
+        return []
+    ctx = await _context(rt, mb, session, parsed)
+    result = classify(parsed, ctx)
+    session.add(
+        Message(
+            mailbox_id=mb.mailbox_id,
+            thread_id=result.thread_id,
+            message_id=parsed.message_id,
+            folder=item.folder,
+            uidvalidity=item.uidvalidity,
+            uid=item.uid,
+            direction="in",
+            label=result.label,
+            evidence=json.dumps(dict(result.evidence), ensure_ascii=False),
+            at=rt.clock.now(),
+        )
+    )
+    log.info(
+        "mailbox %s: %s/%d <%s> is %s",
+        mb.settings.name,
+        item.folder,
+        item.uid,
+        parsed.message_id,
+        result.label,
+    )
+    handler = DISPATCH.get(result.label)
+    after = await handler(rt, mb, session, parsed, result) if handler else []
+    await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
+    return after
+
+
+async def _context(
+    rt: Runtime, mb: MailboxRuntime, session: AsyncSession, parsed: ParsedMessage
+) -> ClassifyContext:
+    """Look up the ids this message refers to; the classifier itself stays pure."""
+    ids: Sequence[str] = [*parsed.in_reply_to, *parsed.references]
+    review_ids: dict[str, int] = {}
+    thread_ids: dict[str, int] = {}
+    if ids:
+        rows = await session.execute(
+            select(Draft.review_message_id, Draft.id).where(Draft.review_message_id.in_(ids))
+        )
+        review_ids = {mid: draft_id for mid, draft_id in rows}
+        roots = await session.execute(
+            select(Thread.root_message_id, Thread.id).where(
+                Thread.mailbox_id == mb.mailbox_id, Thread.root_message_id.in_(ids)
+            )
+        )
+        sent = await session.execute(
+            select(Step.message_id, Step.thread_id).where(Step.message_id.in_(ids))
+        )
+        thread_ids = {mid: tid for mid, tid in [*roots, *sent] if mid is not None}
+    return ClassifyContext(
+        rep_addresses=frozenset({mb.settings.rep_address}),
+        review_ids=review_ids,
+        thread_ids=thread_ids,
+        known_cadences=frozenset(rt.cadences),
+    )
+
+
+async def _seen_message_id(session: AsyncSession, mb: MailboxRuntime, p: ParsedMessage) -> bool:
+    found = await session.scalar(
+        select(Message.id)
+        .where(Message.mailbox_id == mb.mailbox_id, Message.message_id == p.message_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _save_cursor(
+    session: AsyncSession, mb: MailboxRuntime, folder: str, uidvalidity: int, uid: int
+) -> None:
+    cursor = await session.scalar(
+        select(FolderCursor).where(
+            FolderCursor.mailbox_id == mb.mailbox_id, FolderCursor.folder == folder
+        )
+    )
+    if cursor is None:
+        session.add(
+            FolderCursor(
+                mailbox_id=mb.mailbox_id, folder=folder, uidvalidity=uidvalidity, last_uid=uid
+            )
+        )
+    elif cursor.uidvalidity != uidvalidity:
+        cursor.uidvalidity, cursor.last_uid = uidvalidity, uid
+    else:
+        cursor.last_uid = max(cursor.last_uid, uid)
+
+
+async def _add_quarantine(
+    session: AsyncSession,
+    mb: MailboxRuntime,
+    item: Fetched,
+    message_id: str | None,
+    reason: str,
+    rt: Runtime,
+) -> None:
+    session.add(
+        Quarantine(
+            mailbox_id=mb.mailbox_id,
+            folder=item.folder,
+            uidvalidity=item.uidvalidity,
+            uid=item.uid,
+            message_id=message_id,
+            reason=reason[:2000],
+            raw=item.raw,
+            at=rt.clock.now(),
+        )
+    )
+
+
+async def _quarantine(
+    rt: Runtime, mb: MailboxRuntime, item: Fetched, message_id: str | None, reason: str
+) -> None:
+    """Quarantine in a fresh transaction, after the message's own transaction failed."""
+    try:
+        async with rt.db.transaction() as session:
+            exists = await session.scalar(
+                select(Quarantine.id).where(
+                    Quarantine.mailbox_id == mb.mailbox_id,
+                    Quarantine.folder == item.folder,
+                    Quarantine.uidvalidity == item.uidvalidity,
+                    Quarantine.uid == item.uid,
+                )
+            )
+            if exists is None:
+                await _add_quarantine(session, mb, item, message_id, reason, rt)
+            await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
+    except Exception:
+        log.exception(
+            "mailbox %s: could not quarantine %s/%d", mb.settings.name, item.folder, item.uid
+        )

@@ -1,0 +1,278 @@
+"""Due steps: draft them for the rep, send approved ones to the buyer.
+
+Jobs are armed per step (``draft:<id>`` at the due date, ``send:<id>`` at the chosen slot)
+and re-read everything from the database when they fire, so a job that is stale, duplicated
+or rebuilt after a restart does nothing wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followupd.approval.review import ReviewFacts, review_subject, review_text
+from followupd.approval.token import make_token, new_nonce
+from followupd.core.notify import mail_rep
+from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.threads import audit, plan_next, transition
+from followupd.errors import TemplateError
+from followupd.mail.build import make_message_id, reply_subject
+from followupd.model import Contact, Draft, Step, Thread
+from followupd.sequence.sendtime import pick_send_time
+from followupd.sequence.states import ThreadState
+from followupd.templating.render import render
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+# A send whose slot passed by more than this (the daemon was down) gets a new slot instead of
+# going out at whatever hour it is now in the buyer's zone.
+MISSED_SLOT = timedelta(minutes=30)
+# How long to wait for the mailbox re-check before a send.
+RECHECK_TIMEOUT = 60.0
+RETRY_DELAY = timedelta(minutes=15)
+
+
+def arm_step(rt: Runtime, step_id: int, state: str, at: datetime) -> None:
+    """Arm the job that moves a step on from ``state``."""
+    # Imported here: sending needs this module's helpers, and arming needs the send job.
+    from followupd.core.send import send_step
+
+    if state == "planned":
+        rt.scheduler.arm(f"draft:{step_id}", at, lambda: draft_step(rt, step_id))
+    elif state == "approved":
+        rt.scheduler.arm(f"send:{step_id}", at, lambda: send_step(rt, step_id))
+
+
+def arm_step_action(rt: Runtime, step_id: int, state: str, at: datetime) -> AfterCommit:
+    async def arm() -> None:
+        arm_step(rt, step_id, state, at)
+
+    return arm
+
+
+def disarm_action(rt: Runtime, step_ids: Sequence[int]) -> AfterCommit:
+    async def disarm() -> None:
+        for sid in step_ids:
+            rt.scheduler.disarm(f"draft:{sid}")
+            rt.scheduler.disarm(f"send:{sid}")
+
+    return disarm
+
+
+async def _load(session: AsyncSession, step_id: int) -> tuple[Step, Thread, Contact] | None:
+    step = await session.get(Step, step_id)
+    thread = await session.get(Thread, step.thread_id) if step else None
+    contact = await session.get(Contact, thread.contact_id) if thread else None
+    if step is None or thread is None or contact is None:
+        return None
+    return step, thread, contact
+
+
+def template_context(
+    rt: Runtime, mb: MailboxRuntime, thread: Thread, contact: Contact, step: Step
+) -> dict[str, object]:
+    """The variables a template sees; unknown values are left out, never blank."""
+    company = rt.config.settings.company
+    cadence = rt.cadences[thread.cadence]
+
+    def known(**kv: object) -> dict[str, object]:
+        return {k: v for k, v in kv.items() if v not in (None, "")}
+
+    return {
+        "buyer": known(
+            name=contact.name, email=contact.email, company=contact.company, country=contact.country
+        ),
+        "thread": known(
+            subject=thread.subject,
+            document_type=thread.document_type,
+            document_ref=thread.document_ref,
+            enrolled_on=thread.created_at.date().isoformat(),
+            products=[],
+        ),
+        "rep": known(
+            name=mb.settings.rep_name, email=mb.settings.rep_address, phone=mb.settings.rep_phone
+        ),
+        "company": known(
+            name=company.name,
+            website=company.website,
+            products=list(company.products),
+            certifications=list(company.certifications),
+        ),
+        "step": {"number": step.number, "total": len(cadence.steps)},
+    }
+
+
+async def draft_step(rt: Runtime, step_id: int) -> None:
+    """A step is due: render it; mail the rep a review (e-mail step) or a reminder (task)."""
+    after: list[AfterCommit] = []
+    async with rt.lock, rt.db.transaction() as session:
+        loaded = await _load(session, step_id)
+        if loaded is None:
+            return
+        step, thread, contact = loaded
+        if step.state != "planned" or thread.state != ThreadState.ACTIVE.value:
+            return
+        mb = rt.mailboxes[thread.mailbox_id]
+        now = rt.clock.now()
+        try:
+            template = rt.library.get(step.template, mb.settings.language)
+            mail = render(template, template_context(rt, mb, thread, contact, step))
+        except TemplateError as exc:
+            step.state = "failed"
+            audit(session, at=now, kind="draft-failed", thread=thread, cause=str(exc))
+            after.append(
+                _notice(
+                    rt,
+                    mb,
+                    f"Cannot draft: {thread.subject}",
+                    f"followupd could not draft step {step.number}: {exc}\nNothing was sent.\n",
+                )
+            )
+        else:
+            if step.kind == "task":
+                after += await _task_done(rt, mb, session, step, thread, mail.subject, mail.text)
+            else:
+                after += await _new_draft(
+                    rt, mb, session, step, thread, contact, mail.text, mail.html
+                )
+    for action in after:
+        await action()
+
+
+async def _task_done(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    subject: str,
+    text: str,
+) -> list[AfterCommit]:
+    now = rt.clock.now()
+    step.state = "done"
+    thread.steps_done += 1
+    thread.last_touch_at = now
+    audit(session, at=now, kind="task", thread=thread, cause=f"step {step.number}: reminder")
+    nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=now)
+    actions = [_notice(rt, mb, subject, text)]
+    if nxt is not None:
+        actions.append(arm_step_action(rt, nxt.id, "planned", nxt.due_at))
+    return actions
+
+
+async def _new_draft(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+    text: str,
+    html: str,
+) -> list[AfterCommit]:
+    now = rt.clock.now()
+    nonce = new_nonce()
+    draft = Draft(
+        step_id=step.id,
+        nonce=nonce,
+        subject=reply_subject(thread.subject),
+        text=text,
+        html=html,
+        review_message_id=make_message_id("review", step.id, nonce, domain=mb.domain),
+        state="pending",
+        created_at=now,
+    )
+    session.add(draft)
+    await session.flush()
+    step.state = "drafted"
+    transition(session, thread, ThreadState.DRAFTED, at=now, cause=f"step {step.number} due")
+    tz = rt.buyer_tz(contact.timezone)
+    facts = ReviewFacts(
+        token=make_token(rt.config.approval_secret(), draft.id, nonce),
+        step_number=step.number,
+        steps_total=len(rt.cadences[thread.cadence].steps),
+        cadence=thread.cadence,
+        buyer_name=contact.name or contact.email,
+        buyer_email=contact.email,
+        buyer_tz=tz,
+        rep_tz=mb.rep_tz,
+        thread_subject=thread.subject,
+        enrolled_at=thread.created_at,
+        send_at=pick_send_time(earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id),
+        draft_subject=draft.subject,
+        draft_text=text,
+    )
+    return [_send_review(rt, mb, draft.id, draft.review_message_id, facts)]
+
+
+def _send_review(
+    rt: Runtime, mb: MailboxRuntime, draft_id: int, review_id: str, facts: ReviewFacts
+) -> AfterCommit:
+    async def send() -> None:
+        ok = await mail_rep(
+            rt,
+            mb,
+            subject=review_subject(facts),
+            text=review_text(facts),
+            kind="review",
+            message_id=review_id,
+        )
+        if not ok:
+            # The draft waits in the database; try the review mail again later.
+            rt.scheduler.arm(
+                f"review:{draft_id}",
+                rt.clock.now() + RETRY_DELAY,
+                lambda: resend_review(rt, draft_id),
+            )
+            return
+        async with rt.db.transaction() as session:
+            draft = await session.get(Draft, draft_id)
+            if draft is not None:
+                draft.review_sent_at = rt.clock.now()
+
+    return send
+
+
+async def resend_review(rt: Runtime, draft_id: int) -> None:
+    """Send again the review mail of a pending draft whose first attempt failed."""
+    async with rt.db.transaction() as session:
+        draft = await session.get(Draft, draft_id)
+        if draft is None or draft.state != "pending" or draft.review_sent_at is not None:
+            return
+        loaded = await _load(session, draft.step_id)
+        if loaded is None:
+            return
+        step, thread, contact = loaded
+        mb = rt.mailboxes[thread.mailbox_id]
+        tz = rt.buyer_tz(contact.timezone)
+        now = rt.clock.now()
+        facts = ReviewFacts(
+            token=make_token(rt.config.approval_secret(), draft.id, draft.nonce),
+            step_number=step.number,
+            steps_total=len(rt.cadences[thread.cadence].steps),
+            cadence=thread.cadence,
+            buyer_name=contact.name or contact.email,
+            buyer_email=contact.email,
+            buyer_tz=tz,
+            rep_tz=mb.rep_tz,
+            thread_subject=thread.subject,
+            enrolled_at=thread.created_at,
+            send_at=pick_send_time(
+                earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id
+            ),
+            draft_subject=draft.subject,
+            draft_text=draft.text,
+        )
+    await _send_review(rt, mb, draft_id, draft.review_message_id, facts)()
+
+
+def _notice(rt: Runtime, mb: MailboxRuntime, subject: str, text: str) -> AfterCommit:
+    async def send() -> None:
+        await mail_rep(rt, mb, subject=subject, text=text, kind="notice")
+
+    return send

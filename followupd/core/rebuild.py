@@ -1,0 +1,58 @@
+"""At start, the timers are rebuilt from the database, which is the truth."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from sqlalchemy import select
+
+from followupd.core.outbound import arm_step, resend_review
+from followupd.core.runtime import Runtime
+from followupd.core.threads import audit
+from followupd.model import Draft, Step, Thread
+
+log = logging.getLogger(__name__)
+
+
+async def rebuild_jobs(rt: Runtime) -> list[tuple[int, str]]:
+    """Arm every open step; return (thread id, subject) of sends left in doubt by a crash."""
+    in_doubt: list[tuple[int, str]] = []
+    now = rt.clock.now()
+    async with rt.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(Step, Thread)
+                .join(Thread, Thread.id == Step.thread_id)
+                .where(Thread.mailbox_id.in_(list(rt.mailboxes)))
+                .where(Step.state.in_(("planned", "approved", "sending")))
+            )
+        ).all()
+        for step, thread in rows:
+            if step.state == "sending":
+                # The SMTP transaction may or may not have completed before the crash. Sending
+                # again could give the buyer two copies, so the step is parked for the rep.
+                step.state = "unknown"
+                audit(
+                    session,
+                    at=now,
+                    kind="send-in-doubt",
+                    thread=thread,
+                    cause=f"step {step.number} was being sent when the daemon stopped",
+                )
+                in_doubt.append((thread.id, thread.subject))
+            elif step.state == "planned":
+                arm_step(rt, step.id, "planned", step.due_at)
+            elif step.send_at is not None:
+                arm_step(rt, step.id, "approved", step.send_at)
+        drafts = (
+            await session.scalars(
+                select(Draft).where(Draft.state == "pending", Draft.review_sent_at.is_(None))
+            )
+        ).all()
+        for draft in drafts:
+            rt.scheduler.arm(
+                f"review:{draft.id}", now, functools.partial(resend_review, rt, draft.id)
+            )
+    log.info("rebuilt %d step jobs and %d review retries", len(rows) - len(in_doubt), len(drafts))
+    return in_doubt

@@ -1,0 +1,71 @@
+"""What the jobs and handlers share: settings, store, clock, scheduler, per-mailbox I/O."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from followupd.clock import Clock
+from followupd.config import LoadedConfig, MailboxSettings
+from followupd.core.scheduler import WorkScheduler
+from followupd.db.engine import Database
+from followupd.imap.watcher import ImapWatcher
+from followupd.sequence.cadence import Cadence
+from followupd.sequence.sendtime import WorkingHours
+from followupd.smtp.sender import SmtpSender
+from followupd.templating.library import TemplateLibrary
+
+
+@dataclass(kw_only=True)
+class MailboxRuntime:
+    """One configured mailbox with its connections."""
+
+    settings: MailboxSettings
+    mailbox_id: int
+    sender: SmtpSender
+    watcher: ImapWatcher | None = None
+
+    @property
+    def domain(self) -> str:
+        return self.settings.rep_address.rsplit("@", 1)[1]
+
+    @property
+    def rep_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.rep_timezone)
+
+
+@dataclass(kw_only=True)
+class Runtime:
+    """Everything a handler or job needs; built once by the daemon."""
+
+    config: LoadedConfig
+    db: Database
+    clock: Clock
+    scheduler: WorkScheduler
+    library: TemplateLibrary
+    cadences: dict[str, Cadence]
+    mailboxes: dict[int, MailboxRuntime] = field(default_factory=dict)
+    # Serializes every change of thread state: inbound mail and due jobs never interleave
+    # their read-check-write sequences.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set by the daemon: waits until every message already fetched has been processed.
+    drain: Callable[[], Awaitable[None]] | None = None
+
+    async def inbound_drained(self) -> None:
+        if self.drain is not None:
+            await self.drain()
+
+    @property
+    def default_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.settings.daemon.default_timezone)
+
+    @property
+    def hours(self) -> WorkingHours:
+        wh = self.config.settings.working_hours
+        return WorkingHours(start=wh.start, end=wh.end, workdays=wh.workday_numbers())
+
+    def buyer_tz(self, timezone: str | None) -> ZoneInfo:
+        """The buyer's zone: the contact's own when known, else the configured default."""
+        return ZoneInfo(timezone) if timezone else self.default_tz

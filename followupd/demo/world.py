@@ -1,0 +1,296 @@
+"""A small world for the demo and the end-to-end tests.
+
+A rep (Anna, in Ningbo) and a buyer (Hans, in Chicago), real IMAP and SMTP servers on
+loopback, a simulated clock, and a followupd daemon configured like any installation. Time is
+moved forward by jumping to the next armed job; ``settle`` then waits, deterministically,
+until the daemon has looked at the mailbox and processed everything that is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime
+from pathlib import Path
+from types import TracebackType
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+
+from followupd.clock import SimulatedClock
+from followupd.config import LoadedConfig, load_config_data
+from followupd.daemon import Daemon
+from followupd.demo.servers import EmbeddedImap, EmbeddedSmtp, MailStore, Received
+
+REP = "anna@seller.test"
+REP_NAME = "Anna Chen"
+REP_TZ = ZoneInfo("Asia/Shanghai")
+BUYER = "hans@buyer-corp.test"
+BUYER_NAME = "Hans Becker"
+BUYER_TZ = ZoneInfo("America/Chicago")
+IMAP_USER, IMAP_PASSWORD = "anna", "anna-imap-secret"
+SMTP_USER, SMTP_PASSWORD = "anna", "anna-smtp-secret"
+
+# 1 real second is 10 simulated seconds between jumps: jobs fire at their minute, and the
+# minute a mail is stamped with does not drift while the daemon works.
+SPEED = 10.0
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One line of the timeline."""
+
+    at: datetime
+    who: str
+    what: str
+
+
+class World:
+    """Servers, clock and daemon, started and stopped together."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        db_url: str | None = None,
+        imap: MailStore | None = None,
+        imap_user: str = IMAP_USER,
+        imap_password: str = IMAP_PASSWORD,
+        start: datetime = datetime(2026, 11, 23, 1, 30, tzinfo=UTC),
+    ) -> None:
+        self.workdir = workdir
+        self.db_url = db_url or f"sqlite+aiosqlite:///{workdir / 'followupd.db'}"
+        self._own_imap = imap is None
+        self.imap: MailStore = imap or EmbeddedImap({imap_user: imap_password})
+        self.imap_user, self.imap_password = imap_user, imap_password
+        self.smtp = EmbeddedSmtp({SMTP_USER: SMTP_PASSWORD}, self.imap, {REP: imap_user})
+        self.clock = SimulatedClock(start, speed=SPEED)
+        self.timeline: list[Moment] = []
+        self.daemon: Daemon | None = None
+        self.config: LoadedConfig | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> World:
+        if isinstance(self.imap, EmbeddedImap):
+            await asyncio.to_thread(self.imap.start)
+        self.smtp.start()
+        self.config = self._config()
+        await self.start_daemon()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop_daemon()
+        self.smtp.stop()
+        if isinstance(self.imap, EmbeddedImap):
+            await asyncio.to_thread(self.imap.stop)
+
+    async def start_daemon(self) -> None:
+        assert self.config is not None
+        self.daemon = Daemon(self.config, self.clock)
+        await self.daemon.start()
+        await self.settle()
+
+    async def stop_daemon(self) -> None:
+        if self.daemon is not None:
+            await self.daemon.stop()
+            self.daemon = None
+
+    def _config(self) -> LoadedConfig:
+        server = {"host": "127.0.0.1", "tls": "none", "allow_plaintext": True}
+        data = {
+            "daemon": {"database_url": self.db_url, "default_timezone": BUYER_TZ.key},
+            "approval": {"secret_env": "FOLLOWUPD_APPROVAL_SECRET"},
+            "company": {
+                "name": "Ningbo Seller Bearings Co., Ltd.",
+                "website": "https://seller.test",
+                "products": ["deep groove ball bearings", "taper roller bearings"],
+                "certifications": ["ISO 9001:2015", "IATF 16949"],
+            },
+            "mailbox": [
+                {
+                    "name": "anna",
+                    "rep_address": REP,
+                    "rep_name": REP_NAME,
+                    "rep_timezone": REP_TZ.key,
+                    "imap": {
+                        **server,
+                        "port": self.imap.port,
+                        "user": self.imap_user,
+                        "password_env": "FOLLOWUPD_IMAP_PASSWORD",
+                        "poll_seconds": 5.0,
+                    },
+                    "smtp": {
+                        **server,
+                        "port": self.smtp.port,
+                        "user": SMTP_USER,
+                        "password_env": "FOLLOWUPD_SMTP_PASSWORD",
+                    },
+                }
+            ],
+        }
+        env = {
+            "FOLLOWUPD_APPROVAL_SECRET": secrets.token_hex(16),
+            "FOLLOWUPD_IMAP_PASSWORD": self.imap_password,
+            "FOLLOWUPD_SMTP_PASSWORD": SMTP_PASSWORD,
+        }
+        return load_config_data(data, env=env)
+
+    # -- time ---------------------------------------------------------------------------
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait until the mailbox was looked at and everything due now has been done."""
+        daemon, rt = self.daemon, self.daemon.rt if self.daemon else None
+        assert daemon is not None and rt is not None
+        deadline = asyncio.get_running_loop().time() + timeout
+        calm = 0
+        while calm < 2:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the daemon did not settle")
+            for mb in rt.mailboxes.values():
+                if mb.watcher is not None:
+                    await asyncio.wait_for(asyncio.wrap_future(mb.watcher.request_sync()), 20)
+            await rt.inbound_drained()
+            due_now = any(at <= self.clock.now() for at in rt.scheduler.armed().values())
+            calm = calm + 1 if daemon.quiet() and not due_now else 0
+            await asyncio.sleep(0.02)
+
+    async def advance(self) -> datetime | None:
+        """Jump to the next armed job, let it run, and return its instant (None: nothing left)."""
+        assert self.daemon is not None
+        due = self.daemon.next_due()
+        if due is None:
+            return None
+        self.clock.jump_to(due)
+        await self.settle()
+        return due
+
+    async def advance_until(self, done: Callable[[], bool], limit: int = 40) -> None:
+        """Advance job by job until ``done()``; bounded by ``limit`` jumps."""
+        for _ in range(limit):
+            if done():
+                return
+            if await self.advance() is None:
+                break
+        if not done():
+            raise AssertionError("the expected event did not happen")
+
+    def note(self, who: str, what: str) -> None:
+        self.timeline.append(Moment(self.clock.now(), who, what))
+
+    # -- the people -----------------------------------------------------------------------
+
+    async def _submit(self, msg: EmailMessage, recipients: list[str]) -> None:
+        await aiosmtplib.send(
+            msg,
+            hostname="127.0.0.1",
+            port=self.smtp.port,
+            username=SMTP_USER,
+            password=SMTP_PASSWORD,
+            sender=REP,
+            recipients=recipients,
+            start_tls=False,
+            use_tls=False,
+        )
+
+    async def rep_sends_pi(
+        self,
+        *,
+        subject: str,
+        cadence: str | None = None,
+        buyer: str = BUYER,
+        buyer_name: str = BUYER_NAME,
+    ) -> str:
+        """Anna mails the PI to the buyer and Bcc's her plus address; returns the Message-ID."""
+        msg = EmailMessage(policy=default_policy)
+        msg["From"] = f"{REP_NAME} <{REP}>"
+        msg["To"] = f"{buyer_name} <{buyer}>"
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(self.clock.now())
+        mid = f"pi.{secrets.token_hex(6)}@seller.test"
+        msg["Message-ID"] = f"<{mid}>"
+        msg.set_content(
+            f"Dear {buyer_name.split()[0]},\n\nplease find attached our proforma invoice.\n\n"
+            f"Best regards,\n{REP_NAME}\n"
+        )
+        msg.add_attachment(
+            b"%PDF-1.4 demo", maintype="application", subtype="pdf", filename="PI-2026-118.pdf"
+        )
+        plus = REP.replace("@", f"+fu-{cadence}@" if cadence else "+fu@")
+        # The Bcc header is not transmitted; the plus address is only in the envelope.
+        await self._submit(msg, [buyer, plus])
+        self.note("rep", f"sends '{subject}' to {buyer}, Bcc {plus}")
+        await self.settle()
+        return mid
+
+    def mails_to(self, address: str) -> list[Received]:
+        return self.smtp.sent_to(address)
+
+    def reviews(self) -> list[Received]:
+        return [r for r in self.mails_to(REP) if r.message.get("X-Followupd") == "review"]
+
+    def notices(self, subject_start: str) -> list[Received]:
+        return [
+            r
+            for r in self.mails_to(REP)
+            if str(r.message.get("Subject", "")).startswith(subject_start)
+        ]
+
+    async def rep_replies(self, review: Received, first_line: str) -> None:
+        """Anna answers a review mail from her mail client, top-posting."""
+        original = review.message
+        body = original.get_body(preferencelist=("plain",))
+        quoted = "\n".join(
+            "> " + line for line in (body.get_content() if body else "").splitlines()
+        )
+        msg = EmailMessage(policy=default_policy)
+        msg["From"] = f"{REP_NAME} <{REP}>"
+        msg["To"] = str(original["From"])
+        msg["Subject"] = "Re: " + str(original["Subject"])
+        msg["Date"] = format_datetime(self.clock.now())
+        msg["Message-ID"] = f"<reply.{secrets.token_hex(6)}@seller.test>"
+        msg["In-Reply-To"] = str(original["Message-ID"])
+        msg["References"] = str(original["Message-ID"])
+        when = format_datetime(self.clock.now().astimezone(REP_TZ))
+        msg.set_content(f"{first_line}\n\nOn {when}, followupd <{REP}> wrote:\n{quoted}\n")
+        await self._submit(msg, [REP])
+        self.note("rep", f"replies '{first_line}' to the review mail")
+        await self.settle()
+
+    async def buyer_replies(self, to: Received, text: str) -> None:
+        """Hans answers the follow-up he received."""
+        original = to.message
+        refs = str(original.get("References", "")).split()
+        msg = EmailMessage(policy=default_policy)
+        msg["From"] = f"{BUYER_NAME} <{BUYER}>"
+        msg["To"] = f"{REP_NAME} <{REP}>"
+        msg["Subject"] = "RE: " + str(original["Subject"]).removeprefix("Re: ")
+        msg["Date"] = format_datetime(self.clock.now().astimezone(BUYER_TZ))
+        msg["Message-ID"] = f"<{secrets.token_hex(8)}@buyer-corp.test>"
+        msg["In-Reply-To"] = str(original["Message-ID"])
+        msg["References"] = " ".join([*refs, str(original["Message-ID"])])
+        msg.set_content(text)
+        await aiosmtplib.send(
+            msg,
+            hostname="127.0.0.1",
+            port=self.smtp.port,
+            username=SMTP_USER,
+            password=SMTP_PASSWORD,
+            sender=BUYER,
+            recipients=[REP],
+            start_tls=False,
+            use_tls=False,
+        )
+        self.note("buyer", f"replies: {text.splitlines()[0]}")
+        await self.settle()
+
+    def later(self, delta: timedelta) -> None:
+        """Let some simulated time pass without any job."""
+        self.clock.advance(delta)
