@@ -1,0 +1,87 @@
+"""Per-draft approval tokens: ``FU-<draft id>-<nonce>-<signature>``.
+
+A review mail carries one token; the rep's reply quotes it back. The token proves that the
+reply answers a review mail we sent for that very draft, because only the daemon knows the
+secret that signs it. The format uses only digits, lower-case base32 letters and hyphens:
+mail clients neither linkify such a string nor break it, and it survives quoting.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+__all__ = ["NONCE_LENGTH", "TokenClaim", "find_tokens", "make_token", "new_nonce", "verify_token"]
+
+NONCE_LENGTH = 10
+# 16 base32 characters are 80 bits of the HMAC: far beyond guessing by mail.
+_SIGNATURE_LENGTH = 16
+_MAX_DRAFT_DIGITS = 18
+_TOKEN = re.compile(
+    rf"(?<![A-Za-z0-9-])FU-([1-9][0-9]{{0,{_MAX_DRAFT_DIGITS - 1}}})"
+    rf"-([a-z2-7]{{{NONCE_LENGTH}}})-([a-z2-7]{{{_SIGNATURE_LENGTH}}})(?![A-Za-z0-9-])",
+    re.IGNORECASE,
+)
+_NONCE = re.compile(rf"^[a-z2-7]{{{NONCE_LENGTH}}}$")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TokenClaim:
+    """What a genuine token says: which draft, and which review mail (nonce) of it."""
+
+    draft_id: int
+    nonce: str
+
+
+def new_nonce() -> str:
+    """A fresh random nonce of :data:`NONCE_LENGTH` lower-case base32 characters."""
+    return _base32(secrets.token_bytes(8))[:NONCE_LENGTH]
+
+
+def make_token(secret: bytes, draft_id: int, nonce: str) -> str:
+    """The signed token for ``draft_id`` and ``nonce`` (from :func:`new_nonce`)."""
+    if not secret:
+        raise ValueError("the token secret must not be empty")
+    if draft_id <= 0 or len(str(draft_id)) > _MAX_DRAFT_DIGITS:
+        raise ValueError(f"draft id out of range: {draft_id}")
+    if not _NONCE.match(nonce):
+        raise ValueError("nonce must be lower-case base32 of the right length")
+    return f"FU-{draft_id}-{nonce}-{_signature(secret, draft_id, nonce)}"
+
+
+def find_tokens(text: str) -> list[str]:
+    """Every token-shaped string in ``text``, in order, duplicates removed; not verified."""
+    # Some clients change case when quoting; the canonical form has an upper-case prefix.
+    found = (f"FU-{m[1]}-{m[2].lower()}-{m[3].lower()}" for m in _TOKEN.finditer(text))
+    return list(dict.fromkeys(found))
+
+
+def verify_token(secret: bytes, token: str) -> TokenClaim | None:
+    """The claim of ``token`` if it was signed with ``secret``, else ``None``.
+
+    The signature is compared in constant time. A token stays valid forever as far as this
+    function knows: single use is enforced by the caller, which records the nonce of every
+    token it has obeyed in the database and refuses a second use.
+    """
+    match = _TOKEN.fullmatch(token.strip())
+    if match is None or not secret:
+        return None
+    draft_id = int(match.group(1))
+    nonce = match.group(2).lower()
+    expected = _signature(secret, draft_id, nonce)
+    if not hmac.compare_digest(expected, match.group(3).lower()):
+        return None
+    return TokenClaim(draft_id=draft_id, nonce=nonce)
+
+
+def _signature(secret: bytes, draft_id: int, nonce: str) -> str:
+    digest = hmac.new(secret, f"{draft_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return _base32(digest)[:_SIGNATURE_LENGTH]
+
+
+def _base32(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=").lower()

@@ -1,0 +1,98 @@
+"""Values shared by the detectors: what the classifier knows, and what it concludes.
+
+Each detector is a pure function ``(ParsedMessage, ClassifyContext) -> Classification |
+None``; ``None`` means "not mine, ask the next one". The order lives in
+:mod:`followupd.classify.pipeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, TypeGuard
+
+from followupd.mail.parse import Address, ParsedMessage
+
+__all__ = [
+    "Classification",
+    "ClassifyContext",
+    "Detector",
+    "Enrollment",
+    "Label",
+    "is_rep",
+    "referenced_ids",
+]
+
+Label = Literal["own", "command", "enrollment", "auto_reply", "reply", "unrelated"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClassifyContext:
+    """What the classifier needs to know about the rep and the tracked mail.
+
+    ``review_ids`` maps Message-IDs of review mails we sent to their draft id;
+    ``thread_ids`` maps Message-IDs of tracked threads (root mails and our follow-ups) to
+    the thread id. Ids are stored without angle brackets; addresses are lower-cased here.
+    """
+
+    rep_addresses: frozenset[str]
+    plus_tag: str = "fu"
+    review_ids: Mapping[str, int] = field(default_factory=dict)
+    thread_ids: Mapping[str, int] = field(default_factory=dict)
+    known_cadences: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.plus_tag or "+" in self.plus_tag or "@" in self.plus_tag:
+            raise ValueError(f"plus_tag must be a plain word, got {self.plus_tag!r}")
+        # Addresses compare case-insensitively everywhere; normalising once here keeps
+        # every detector from having to remember it.
+        object.__setattr__(self, "rep_addresses", frozenset(a.lower() for a in self.rep_addresses))
+        object.__setattr__(self, "plus_tag", self.plus_tag.lower())
+        object.__setattr__(
+            self, "known_cadences", frozenset(c.lower() for c in self.known_cadences)
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Enrollment:
+    """A rep's request to follow up a thread, read from a plus address among the recipients.
+
+    ``cadence`` is ``None`` for the default cadence; ``buyer`` is ``None`` when the mail has
+    no recipient besides the rep, so the service can tell the rep what went wrong.
+    """
+
+    cadence: str | None
+    cadence_known: bool
+    buyer: Address | None
+    root_message_id: str | None
+    subject: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Classification:
+    """The verdict on one message, with the facts that led to it (for the audit log)."""
+
+    label: Label
+    evidence: Mapping[str, str]
+    draft_id: int | None = None
+    thread_id: int | None = None
+    enrollment: Enrollment | None = None
+
+    def __post_init__(self) -> None:
+        # The verdict is recorded as it was reached; nobody may add to its evidence later.
+        object.__setattr__(self, "evidence", MappingProxyType(dict(self.evidence)))
+
+
+Detector = Callable[[ParsedMessage, ClassifyContext], Classification | None]
+
+
+def is_rep(address: Address | None, ctx: ClassifyContext) -> TypeGuard[Address]:
+    """Whether ``address`` is one of the rep's own addresses."""
+    return address is not None and address.email in ctx.rep_addresses
+
+
+def referenced_ids(msg: ParsedMessage) -> Iterator[str]:
+    """The ids ``msg`` answers, nearest first: In-Reply-To, then References newest first."""
+    yield from msg.in_reply_to
+    yield from reversed(msg.references)

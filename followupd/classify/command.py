@@ -1,0 +1,28 @@
+"""A rep's answer to one of our review mails.
+
+Only the link to the review mail is checked here. Whether the command may be obeyed (token,
+DKIM, Sent folder) is decided later by the approval service, which also reads the verb.
+"""
+
+from __future__ import annotations
+
+from followupd.classify.base import Classification, ClassifyContext, is_rep, referenced_ids
+from followupd.mail.parse import ParsedMessage
+
+__all__ = ["detect_command"]
+
+
+def detect_command(msg: ParsedMessage, ctx: ClassifyContext) -> Classification | None:
+    """ "command" when a rep address answers a review mail; carries that mail's draft id."""
+    sender = msg.from_
+    if not is_rep(sender, ctx):
+        return None
+    for msg_id in referenced_ids(msg):
+        draft_id = ctx.review_ids.get(msg_id)
+        if draft_id is not None:
+            return Classification(
+                label="command",
+                evidence={"from": sender.email, "answers_review": msg_id},
+                draft_id=draft_id,
+            )
+    return None

@@ -1,0 +1,42 @@
+"""The order in which detectors look at a message: the first one that claims it wins.
+
+The order matters. Our own mail is ignored before anything else. Commands and enrollments
+come next: they are recognised by the rep's own address together with our ids or plus
+address, stronger evidence than headers a relay may add. Machine mail is set aside before
+reply matching, so an out-of-office answer on a tracked thread never counts as the buyer's
+reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from followupd.classify.autoreply import detect_auto_reply
+from followupd.classify.base import Classification, ClassifyContext, Detector
+from followupd.classify.command import detect_command
+from followupd.classify.enrollment import detect_enrollment
+from followupd.classify.own import detect_own
+from followupd.classify.reply import detect_reply
+from followupd.mail.parse import ParsedMessage
+
+__all__ = ["DETECTORS", "classify"]
+
+DETECTORS: tuple[tuple[str, Detector], ...] = (
+    ("own", detect_own),
+    ("command", detect_command),
+    ("enrollment", detect_enrollment),
+    ("auto_reply", detect_auto_reply),
+    ("reply", detect_reply),
+)
+
+
+def classify(msg: ParsedMessage, ctx: ClassifyContext) -> Classification:
+    """The verdict of the first detector in :data:`DETECTORS` that claims ``msg``."""
+    for name, detect in DETECTORS:
+        verdict = detect(msg, ctx)
+        if verdict is not None:
+            return replace(verdict, evidence={"detector": name, **verdict.evidence})
+    return Classification(
+        label="unrelated",
+        evidence={"reason": "no detector claimed it", "message_id": msg.message_id or "(none)"},
+    )

@@ -1,0 +1,28 @@
+"""A reply on a tracked thread, found through the In-Reply-To / References graph.
+
+Matching by normalised subject and buyer domain (for clients that drop the threading
+headers) is a separate, later step.
+"""
+
+from __future__ import annotations
+
+from followupd.classify.base import Classification, ClassifyContext, is_rep, referenced_ids
+from followupd.mail.parse import ParsedMessage
+
+__all__ = ["detect_reply"]
+
+
+def detect_reply(msg: ParsedMessage, ctx: ClassifyContext) -> Classification | None:
+    """ "reply" when someone other than the rep answers a message of a tracked thread."""
+    author = msg.from_ or msg.sender
+    if author is None or is_rep(author, ctx):
+        return None
+    for msg_id in referenced_ids(msg):
+        thread_id = ctx.thread_ids.get(msg_id)
+        if thread_id is not None:
+            return Classification(
+                label="reply",
+                evidence={"from": author.email, "answers": msg_id},
+                thread_id=thread_id,
+            )
+    return None
