@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -52,6 +54,12 @@ class Runtime:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Set by the daemon: waits until every message already fetched has been processed.
     drain: Callable[[], Awaitable[None]] | None = None
+
+    @property
+    def installation_id(self) -> str:
+        """Stable per installation; part of every Message-ID we mint, never the secret."""
+        digest = hmac.new(self.config.approval_secret(), b"installation-id", hashlib.sha256)
+        return digest.hexdigest()[:16]
 
     async def inbound_drained(self) -> None:
         if self.drain is not None:

@@ -114,7 +114,7 @@ async def _prepare(
         ).all()
         chain = [thread.root_message_id, *[m for m in earlier if m]]
         step.message_id = step.message_id or make_message_id(
-            "fu", mb.settings.name, thread.id, step.number, domain=mb.domain
+            "fu", rt.installation_id, mb.settings.name, thread.id, step.number, domain=mb.domain
         )
         step.state = "sending"
         message = build_followup(

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any, Protocol
 
@@ -148,10 +148,12 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
-    message: Message = field(init=False)
+    message: EmailMessage = field(init=False)
 
     def __post_init__(self) -> None:
-        self.message = message_from_bytes(self.raw, policy=default_policy)
+        parsed = message_from_bytes(self.raw, policy=default_policy)
+        assert isinstance(parsed, EmailMessage)  # policy.default builds EmailMessage
+        self.message = parsed
 
 
 class _Handler:

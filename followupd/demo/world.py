@@ -145,11 +145,11 @@ class World:
 
     # -- time ---------------------------------------------------------------------------
 
-    async def settle(self, timeout: float = 30.0) -> None:
+    async def settle(self, limit: float = 30.0) -> None:
         """Wait until the mailbox was looked at and everything due now has been done."""
         daemon, rt = self.daemon, self.daemon.rt if self.daemon else None
         assert daemon is not None and rt is not None
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + limit
         calm = 0
         while calm < 2:
             if asyncio.get_running_loop().time() > deadline:
@@ -225,8 +225,8 @@ class World:
         )
         plus = REP.replace("@", f"+fu-{cadence}@" if cadence else "+fu@")
         # The Bcc header is not transmitted; the plus address is only in the envelope.
-        await self._submit(msg, [buyer, plus])
         self.note("rep", f"sends '{subject}' to {buyer}, Bcc {plus}")
+        await self._submit(msg, [buyer, plus])
         await self.settle()
         return mid
 
@@ -260,8 +260,8 @@ class World:
         msg["References"] = str(original["Message-ID"])
         when = format_datetime(self.clock.now().astimezone(REP_TZ))
         msg.set_content(f"{first_line}\n\nOn {when}, followupd <{REP}> wrote:\n{quoted}\n")
-        await self._submit(msg, [REP])
         self.note("rep", f"replies '{first_line}' to the review mail")
+        await self._submit(msg, [REP])
         await self.settle()
 
     async def buyer_replies(self, to: Received, text: str) -> None:

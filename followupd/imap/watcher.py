@@ -18,6 +18,7 @@ import concurrent.futures
 import contextlib
 import logging
 import random
+import select
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -169,8 +170,13 @@ class ImapWatcher:
             # Leave IDLE on a push, a sync request, stop, the renew interval, or the safety-net
             # poll interval (some servers' IDLE goes silent without closing the connection).
             limit = min(IDLE_RENEW_SECONDS, self._settings.poll_seconds)
+            poller = select.poll()
+            poller.register(client.socket().fileno(), select.POLLIN)
             while waited < limit and not self._stop.is_set() and not self._wake.is_set():
-                if client.idle_check(timeout=_IDLE_TICK):
+                # Only wait for readability here: reading a push with a non-blocking socket
+                # (as imapclient's idle_check does) breaks on servers that send one response
+                # line in several segments. idle_done() reads the pushes with blocking reads.
+                if poller.poll(_IDLE_TICK * 1000):
                     break
                 waited += _IDLE_TICK
         finally:

@@ -1,0 +1,5 @@
+"""``python -m followupd``."""
+
+from followupd.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Command line: parse arguments, call into the package, turn errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from followupd import __version__
+from followupd.config import LoadedConfig, load_config, summary
+from followupd.errors import FollowupdError
+
+log = logging.getLogger("followupd")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="followupd", description=__doc__)
+    p.add_argument("--version", action="version", version=f"followupd {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the daemon in the foreground")
+    run.add_argument("--config", type=Path, required=True, help="path of the TOML config")
+
+    check = sub.add_parser("check-config", help="validate a config file and show a summary")
+    check.add_argument("config", type=Path)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="apply the schema migrations")
+    up.add_argument("--config", type=Path, required=True)
+
+    threads = sub.add_parser("threads", help="list tracked threads")
+    threads.add_argument("--config", type=Path, required=True)
+
+    demo = sub.add_parser("demo", help="the whole loop on embedded servers and a simulated clock")
+    demo.add_argument("--quiet", action="store_true", help="print only the timeline")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``followupd`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except FollowupdError as exc:
+        print(f"followupd: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check-config":
+        return _check_config(args.config)
+    if args.command == "demo":
+        from followupd.demo.scenario import run_demo
+
+        return asyncio.run(run_demo(verbose=not args.quiet))
+    cfg = load_config(args.config)
+    _setup_logging(cfg)
+    if args.command == "run":
+        from followupd.daemon import run_forever
+
+        asyncio.run(run_forever(cfg))
+        return EXIT_OK
+    if args.command == "db":
+        asyncio.run(_db_upgrade(cfg))
+        return EXIT_OK
+    if args.command == "threads":
+        asyncio.run(_threads(cfg))
+        return EXIT_OK
+    return EXIT_USAGE
+
+
+def _setup_logging(cfg: LoadedConfig) -> None:
+    logging.basicConfig(
+        level=cfg.settings.daemon.log_level,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # The scheduler logs every job at INFO; that is noise in a daemon's journal.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _check_config(path: Path) -> int:
+    from followupd.daemon import load_content
+
+    cfg = load_config(path)
+    library, cadences = load_content(cfg)
+    print(summary(cfg))
+    print(f"templates: {len(library.ids())}; cadences: {', '.join(sorted(cadences))}")
+    print("config OK")
+    return EXIT_OK
+
+
+async def _db_upgrade(cfg: LoadedConfig) -> None:
+    from followupd.db.engine import Database
+    from followupd.db.migrate import current_revision, upgrade
+
+    db = Database(cfg.settings.daemon.database_url)
+    try:
+        await upgrade(db)
+        print(f"database at revision {await current_revision(db)}")
+    finally:
+        await db.close()
+
+
+async def _threads(cfg: LoadedConfig) -> None:
+    from sqlalchemy import select
+
+    from followupd.db.engine import Database
+    from followupd.db.migrate import upgrade
+    from followupd.model import Contact, Thread
+
+    db = Database(cfg.settings.daemon.database_url)
+    try:
+        await upgrade(db)
+        async with db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(Thread, Contact)
+                    .join(Contact, Contact.id == Thread.contact_id)
+                    .order_by(Thread.id)
+                )
+            ).all()
+        print(f"{'id':>4}  {'state':<10} {'cadence':<9} {'steps':>5}  {'buyer':<32} subject")
+        for thread, contact in rows:
+            print(
+                f"{thread.id:>4}  {thread.state:<10} {thread.cadence:<9} "
+                f"{thread.steps_done:>5}  {contact.email:<32} {thread.subject}"
+            )
+    finally:
+        await db.close()
