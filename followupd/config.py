@@ -293,15 +293,28 @@ def _resolve_secrets(settings: Settings, env: Mapping[str, str]) -> tuple[Secret
         for server in ("imap", "smtp"):
             ref = getattr(mb, server).password
             refs[f"mailbox.{mb.name}.{server}.password"] = (f"mailbox[{i}].{server}.password", ref)
+    # Show the key the admin wrote (password_env, secret_file, ...).
+    refs = {k: (f"{shown}_{_ref_kind(ref)}", ref) for k, (shown, ref) in refs.items()}
     values: dict[str, SecretStr] = {}
     problems: list[str] = []
     for key, (shown, ref) in refs.items():
         value, problem = _read_secret(ref, env)
+        if problem is None and key == "approval.secret" and value and len(value) < 16:
+            problem = (
+                f"{ref.describe()} holds {len(value)} characters; expected at least 16 random "
+                "ones (a short key makes approval tokens guessable)"
+            )
         if problem:
             problems.append(f"{shown}: {problem}")
         elif value is not None:
             values[key] = SecretStr(value)
     return Secrets(values), problems
+
+
+def _ref_kind(ref: SecretRef) -> str:
+    if ref.env is not None:
+        return "env"
+    return "file" if ref.file is not None else "credential"
 
 
 def _read_secret(ref: SecretRef, env: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -331,8 +344,13 @@ def _read_secret(ref: SecretRef, env: Mapping[str, str]) -> tuple[str | None, st
 
 def _explain(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
-    for err in exc.errors():
+    errors = exc.errors()
+    locs = [e["loc"] for e in errors]
+    for err in errors:
         loc = err["loc"]
+        # A list whose item failed is also reported as "too short"; the item's error says it.
+        if err["type"] == "too_short" and any(o[: len(loc)] == loc and o != loc for o in locs):
+            continue
         key = _dotted(loc)
         if err["type"] == "extra_forbidden":
             expected = _known_keys(loc[:-1])
@@ -343,7 +361,9 @@ def _explain(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
             problems.append(f"{key}: missing (required)")
             continue
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" = {value!r}"
+        # Only scalars are echoed: a table could hold a secret someone wrote inline.
+        scalar = isinstance(value, str | int | float | bool) and len(repr(value)) <= 80
+        shown = f" = {value!r}" if scalar else ""
         msg = err["msg"].removeprefix("Value error, ")
         problems.append(f"{key}{shown}: {msg}")
     return problems
@@ -397,10 +417,10 @@ def summary(cfg: LoadedConfig) -> str:
             f"mailbox {mb.name}: rep {mb.rep_name} <{mb.rep_address}>, cadence {mb.default_cadence}"
         )
         lines.append(
-            f"  imap {mb.imap.user}@{mb.imap.host}:{mb.imap.port} ({mb.imap.tls}), "
+            f"  imap {mb.imap.host}:{mb.imap.port} ({mb.imap.tls}) as {mb.imap.user}, "
             f"folders {', '.join(mb.imap.folders)}, {'IDLE' if mb.imap.idle else 'polling'}"
         )
-        lines.append(f"  smtp {mb.smtp.user}@{mb.smtp.host}:{mb.smtp.port} ({mb.smtp.tls})")
+        lines.append(f"  smtp {mb.smtp.host}:{mb.smtp.port} ({mb.smtp.tls}) as {mb.smtp.user}")
     return "\n".join(lines)
 
 

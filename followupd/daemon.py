@@ -99,6 +99,7 @@ class Daemon:
         for runtime in rt.mailboxes.values():
             if runtime.watcher is not None:
                 runtime.watcher.start()
+        await self._first_pass()
         for mailbox in rt.mailboxes.values():
             for _thread_id, subject in in_doubt:
                 await mail_rep(
@@ -111,6 +112,20 @@ class Daemon:
                     "it; please check your Sent folder.\n",
                 )
         return rt
+
+    async def _first_pass(self, limit: float = 30.0) -> None:
+        """Wait (bounded) until each watcher has looked at its folders once.
+
+        Until then "new mail" is not defined for a folder seen for the first time; being
+        ready only after it means that mail arriving once the daemon says READY is processed.
+        An unreachable server does not block the start: its watcher keeps retrying.
+        """
+        assert self.rt is not None
+        for mb in self.rt.mailboxes.values():
+            if mb.watcher is not None and not await asyncio.to_thread(
+                mb.watcher.first_pass.wait, limit
+            ):
+                log.warning("mailbox %s: IMAP not reachable yet; starting anyway", mb.settings.name)
 
     def _deliver(self, loop: asyncio.AbstractEventLoop, mailbox_id: int, item: Delivery) -> None:
         # Called on the watcher's thread: hand over to the event loop's queue.

@@ -93,6 +93,8 @@ class ImapWatcher:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"imap-{name}", daemon=True)
         self.connected = threading.Event()
+        # Set once every watched folder has been looked at after start.
+        self.first_pass = threading.Event()
 
     def start(self) -> None:
         self._thread.start()
@@ -155,6 +157,7 @@ class ImapWatcher:
             self._wake.clear()
             for folder in folders:
                 self._sync_folder(client, folder)
+            self.first_pass.set()
             for fut in waiters:
                 fut.set_result(None)
             if can_idle:
