@@ -41,13 +41,22 @@ def test_order_is_data() -> None:
     ]
 
 
-def test_own_mail_is_ignored_whoever_sent_it() -> None:
+def test_own_mail_is_ignored() -> None:
     msg = parse(
         f"From: {REP}\nTo: {REP}\nX-Followupd: review\nIn-Reply-To: <root.7@factory.example>"
     )
     verdict = classify(msg, CTX)
     assert verdict.label == "own"
     assert verdict.evidence["x-followupd"] == "review"
+
+
+def test_our_header_on_a_buyers_mail_does_not_hide_the_reply() -> None:
+    msg = parse(
+        "From: buyer@buyer.example\nTo: rep@factory.example\nX-Followupd: review\n"
+        "In-Reply-To: <root.7@factory.example>"
+    )
+    verdict = classify(msg, CTX)
+    assert (verdict.label, verdict.thread_id) == ("reply", 7)
 
 
 def test_command_answers_a_review_mail() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from loop_helpers import events, followups, full_loop, steps, thread_states, unseen_flags
 from sqlalchemy import select
 
+from followupd.demo.servers import Received
 from followupd.demo.world import BUYER, REP, World
 from followupd.model import Quarantine
 
@@ -39,6 +41,32 @@ async def test_reply_before_the_slot_cancels_the_send(tmp_path: Path) -> None:
         assert "cancelled" in {s for _, s in await steps(w)}
 
 
+async def test_reply_during_the_smtp_transaction_stops_the_thread(tmp_path: Path) -> None:
+    async with World(tmp_path) as w:
+        pi = await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        await w.rep_replies(w.reviews()[0], "approve")
+        reply = (
+            f"From: Hans Becker <{BUYER}>\r\nTo: <{REP}>\r\nSubject: RE: PI 2026-118\r\n"
+            f"Message-ID: <race.1@buyer-corp.test>\r\nIn-Reply-To: <{pi}>\r\n"
+            f"References: <{pi}>\r\n\r\nWe accept the PI.\r\n"
+        ).encode()
+
+        def buyer_answers_meanwhile(item: Received) -> None:
+            if BUYER in item.rcpt_tos and item.message.get("In-Reply-To"):
+                w.imap.append(w.imap_user, reply)
+                time.sleep(1.5)  # the daemon sees and handles the reply before SMTP ends
+
+        w.smtp.before_reply = buyer_answers_meanwhile
+        await w.advance_until(lambda: len(followups(w)) == 1)
+        await w.settle()
+        # That one mail was already on its way; but nothing more is planned or sent.
+        assert await thread_states(w) == ["replied"]
+        assert await steps(w) == [(1, "sent")]
+        assert "sent-late" in await events(w)
+        assert w.daemon is not None and w.daemon.next_due() is None
+
+
 async def test_skip_moves_to_the_next_step_and_stop_ends(tmp_path: Path) -> None:
     async with World(tmp_path) as w:
         await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
@@ -63,8 +91,6 @@ async def test_commands_that_must_be_refused(tmp_path: Path) -> None:
         review = w.reviews()[0]
         # A reply that lost the token (subject rewritten, nothing quoted) is refused.
         stripped = review.raw.replace(b"FU-", b"XX-")
-        from followupd.demo.servers import Received
-
         await w.rep_replies(Received(review.mail_from, review.rcpt_tos, stripped), "approve")
         assert len(w.notices("Command refused:")) == 1
         assert await thread_states(w) == ["drafted"]

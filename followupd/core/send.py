@@ -160,6 +160,17 @@ async def _sent(
         )
         thread.steps_done += 1
         thread.last_touch_at = at
+        if thread.state != ThreadState.APPROVED.value:
+            # Something happened while SMTP was talking (a reply, a stop): the mail is out,
+            # but the thread stays where that event put it and nothing more is planned.
+            audit(
+                session,
+                at=at,
+                kind="sent-late",
+                thread=thread,
+                cause=f"step {step.number} went out while the thread became {thread.state}",
+            )
+            return
         transition(session, thread, ThreadState.SENT, at=at, cause=f"step {step.number} sent")
         transition(session, thread, ThreadState.ACTIVE, at=at, cause="waiting for the next step")
         nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=at)

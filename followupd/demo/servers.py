@@ -15,7 +15,7 @@ import socket
 import threading
 import warnings
 from argparse import Namespace
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -180,6 +180,8 @@ class EmbeddedSmtp:
         self.port = free_port()
         self.logins = dict(logins)
         self.received: list[Received] = []
+        # Tests may set this to act while a client waits for the reply to DATA.
+        self.before_reply: Callable[[Received], None] | None = None
         self._imap = imap
         # address -> IMAP user, for local delivery
         self._local = {k.lower(): v for k, v in (local or {}).items()}
@@ -203,6 +205,8 @@ class EmbeddedSmtp:
         return AuthResult(success=False, handled=False)
 
     def deliver(self, item: Received) -> None:
+        if self.before_reply is not None:
+            self.before_reply(item)
         if self._imap is not None:
             for rcpt in item.rcpt_tos:
                 user = self._local_user(rcpt)
