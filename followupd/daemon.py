@@ -58,6 +58,7 @@ class Daemon:
         self._watch = watch
         self._queue: asyncio.Queue[tuple[int, Delivery]] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
+        self._handling = False
         self.rt: Runtime | None = None
 
     async def start(self) -> Runtime:
@@ -151,11 +152,13 @@ class Daemon:
     async def _consume(self, rt: Runtime) -> None:
         while True:
             mailbox_id, item = await self._queue.get()
+            self._handling = True
             try:
                 await handle_delivery(rt, rt.mailboxes[mailbox_id], item)
             except Exception:  # handle_delivery already quarantines; this is the last guard
                 log.exception("inbound processing failed")
             finally:
+                self._handling = False
                 self._queue.task_done()
 
     def quiet(self) -> bool:

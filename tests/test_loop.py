@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,19 @@ async def test_full_loop(tmp_path: Path, db_url: str) -> None:
         # The daemon only ever read the mailbox: nothing was marked \Seen or deleted.
         flags = unseen_flags(w)
         assert flags and all(b"\\Seen" not in f and b"\\Deleted" not in f for f in flags)
+
+
+async def test_polling_when_idle_is_not_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="followupd.imap.watcher")
+    async with World(tmp_path, imap_idle=False) as w:
+        assert "watching INBOX (polling)" in caplog.text
+        await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
+        assert await thread_states(w) == ["active"]
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        await w.rep_replies(w.reviews()[0], "approve")
+        assert await thread_states(w) == ["approved"]
 
 
 async def test_reply_before_the_slot_cancels_the_send(tmp_path: Path) -> None:

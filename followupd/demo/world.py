@@ -62,7 +62,9 @@ class World:
         imap_user: str = IMAP_USER,
         imap_password: str = IMAP_PASSWORD,
         start: datetime = datetime(2026, 11, 23, 1, 30, tzinfo=UTC),
+        imap_idle: bool = True,
     ) -> None:
+        self.imap_idle = imap_idle
         self.workdir = workdir
         self.db_url = db_url or f"sqlite+aiosqlite:///{workdir / 'followupd.db'}"
         self._own_imap = imap is None
@@ -126,6 +128,7 @@ class World:
                         "user": self.imap_user,
                         "password_env": "FOLLOWUPD_IMAP_PASSWORD",
                         "poll_seconds": 5.0,
+                        "idle": self.imap_idle,
                     },
                     "smtp": {
                         **server,
