@@ -1,0 +1,212 @@
+"""The settings models: TOML tables → frozen, validated pydantic models.
+
+Unknown keys are errors (``extra="forbid"``), so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TlsMode = Literal["implicit", "starttls", "none"]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+def _check_tz(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("expected an IANA timezone name such as Europe/Berlin") from exc
+    return name
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(BaseModel):
+    """Where a secret comes from: exactly one of env, file or systemd credential."""
+
+    model_config = ConfigDict(frozen=True)
+    env: str | None = None
+    file: Path | None = None
+    credential: str | None = None
+
+    def describe(self) -> str:
+        if self.env is not None:
+            return f"environment variable {self.env}"
+        if self.file is not None:
+            return f"file {self.file}"
+        return f"systemd credential {self.credential}"
+
+
+def _secret_ref(obj: Any, prefix: str) -> SecretRef:
+    """Build the SecretRef from the flat ``<prefix>_env|_file|_credential`` keys."""
+    env = getattr(obj, f"{prefix}_env")
+    file = getattr(obj, f"{prefix}_file")
+    credential = getattr(obj, f"{prefix}_credential")
+    given = [v for v in (env, file, credential) if v is not None]
+    if len(given) != 1:
+        raise ValueError(
+            f"give exactly one of {prefix}_env, {prefix}_file or {prefix}_credential "
+            "(secrets are never written inline)"
+        )
+    return SecretRef(env=env, file=file, credential=credential)
+
+
+class ServerSettings(_Strict):
+    """One IMAP or SMTP server login."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    tls: TlsMode = "implicit"
+    user: str = Field(min_length=1)
+    password_env: str | None = None
+    password_file: Path | None = None
+    password_credential: str | None = None
+    # Sending a password over an unencrypted connection is refused unless the admin says so,
+    # e.g. for a relay on the same host.
+    allow_plaintext: bool = False
+    timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def password(self) -> SecretRef:
+        return _secret_ref(self, "password")
+
+    @model_validator(mode="after")
+    def _plaintext(self) -> ServerSettings:
+        _secret_ref(self, "password")
+        if self.tls == "none" and not self.allow_plaintext:
+            raise ValueError(
+                'tls = "none" would send the password in clear text; '
+                'use "implicit" or "starttls", or set allow_plaintext = true'
+            )
+        return self
+
+
+class ImapSettings(ServerSettings):
+    port: int = Field(default=993, ge=1, le=65535)
+    folders: tuple[str, ...] = ("INBOX",)
+    idle: bool = True
+    # How often to poll when the server has no IDLE, and as a safety net while idling.
+    poll_seconds: float = Field(default=60.0, gt=0)
+
+
+class SmtpSettings(ServerSettings):
+    port: int = Field(default=465, ge=1, le=65535)
+
+
+class MailboxSettings(_Strict):
+    """One rep's mailbox."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    rep_address: Email
+    rep_name: str = Field(min_length=1)
+    rep_phone: str | None = None
+    # The rep's own timezone: review mails show send times in it.
+    rep_timezone: str = "UTC"
+    default_cadence: str = "pi"
+    language: str = "en"
+    imap: ImapSettings
+    smtp: SmtpSettings
+
+    @field_validator("rep_address")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.lower()
+
+    @field_validator("rep_timezone")
+    @classmethod
+    def _rep_tz(cls, v: str) -> str:
+        return _check_tz(v)
+
+
+class WorkingHoursSettings(_Strict):
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    workdays: tuple[str, ...] = _WEEKDAYS[:5]
+
+    @field_validator("workdays")
+    @classmethod
+    def _days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [d for d in v if d not in _WEEKDAYS]
+        if bad or not v:
+            raise ValueError(f"expected weekday names from {', '.join(_WEEKDAYS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkingHoursSettings:
+        if (self.end.hour - self.start.hour) < 2:
+            raise ValueError("end must be at least two hours after start")
+        return self
+
+    def workday_numbers(self) -> frozenset[int]:
+        return frozenset(_WEEKDAYS.index(d) for d in self.workdays)
+
+
+class CompanySettings(_Strict):
+    """The seller's profile, used by templates. Bank details will only ever come from here."""
+
+    name: str = Field(min_length=1)
+    website: str | None = None
+    products: tuple[str, ...] = ()
+    certifications: tuple[str, ...] = ()
+
+
+class DaemonSettings(_Strict):
+    database_url: str = "sqlite+aiosqlite:///followupd.db"
+    default_timezone: str = "UTC"
+    cadence_file: Path | None = None
+    template_dirs: tuple[Path, ...] = ()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        return _check_tz(v)
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("expected a sqlite+aiosqlite:///PATH or postgresql+asyncpg://… URL")
+        return v
+
+
+class ApprovalSettings(_Strict):
+    """The key that signs per-draft approval tokens."""
+
+    secret_env: str | None = None
+    secret_file: Path | None = None
+    secret_credential: str | None = None
+
+    @property
+    def secret(self) -> SecretRef:
+        return _secret_ref(self, "secret")
+
+    @model_validator(mode="after")
+    def _one(self) -> ApprovalSettings:
+        _secret_ref(self, "secret")
+        return self
+
+
+class Settings(_Strict):
+    """The whole validated configuration."""
+
+    daemon: DaemonSettings = DaemonSettings()
+    working_hours: WorkingHoursSettings = WorkingHoursSettings()
+    approval: ApprovalSettings
+    company: CompanySettings
+    mailbox: tuple[MailboxSettings, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Settings:
+        names = [m.name for m in self.mailbox]
+        if len(set(names)) != len(names):
+            raise ValueError("mailbox names must be unique")
+        return self
