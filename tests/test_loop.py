@@ -81,6 +81,23 @@ async def test_reply_during_the_smtp_transaction_stops_the_thread(tmp_path: Path
         assert w.daemon is not None and w.daemon.next_due() is None
 
 
+async def test_third_pi_step_is_a_call_reminder_for_the_rep(tmp_path: Path) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
+        for n in (1, 2):
+            await w.advance_until(lambda: len(w.reviews()) == n)  # noqa: B023
+            await w.rep_replies(w.reviews()[n - 1], "approve")
+            await w.advance_until(lambda: len(followups(w)) == n)  # noqa: B023
+        await w.advance_until(lambda: bool(w.notices("Call or WhatsApp Hans Becker")))
+        reminder = w.notices("Call or WhatsApp Hans Becker")
+        assert len(reminder) == 1
+        body = reminder[0].message.get_body(preferencelist=("plain",))
+        assert body is not None and "hans@buyer-corp.test" in body.get_content()
+        # The reminder goes to the rep only; the buyer got nothing new, and step 4 is planned.
+        assert len(followups(w)) == 2
+        assert (await steps(w))[-2:] == [(3, "done"), (4, "planned")]
+
+
 async def test_skip_moves_to_the_next_step_and_stop_ends(tmp_path: Path) -> None:
     async with World(tmp_path) as w:
         await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
