@@ -7,7 +7,6 @@ Handlers run inside the message's transaction and return actions to run after th
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from followupd.approval.review import when
 from followupd.classify.base import Classification
 from followupd.classify.document import find_document
 from followupd.core import outbound
-from followupd.core.notify import mail_rep
+from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.threads import audit, cancel_open_steps, plan_next, transition
 from followupd.errors import CommandError
@@ -29,17 +28,6 @@ from followupd.sequence.sendtime import pick_send_time
 from followupd.sequence.states import ThreadState
 
 log = logging.getLogger(__name__)
-
-AfterCommit = Callable[[], Awaitable[None]]
-
-
-def _tell(
-    rt: Runtime, mb: MailboxRuntime, subject: str, text: str, in_reply_to: str | None = None
-) -> AfterCommit:
-    async def send() -> None:
-        await mail_rep(rt, mb, subject=subject, text=text, kind="notice", in_reply_to=in_reply_to)
-
-    return send
 
 
 async def on_enrollment(
@@ -59,7 +47,7 @@ async def on_enrollment(
             else ("it has no Message-ID")
         )
         return [
-            _tell(
+            tell_rep(
                 rt,
                 mb,
                 f"Not tracked: {msg.subject}",
@@ -71,7 +59,7 @@ async def on_enrollment(
     if cadence_name not in rt.cadences:
         valid = ", ".join(sorted(rt.cadences))
         return [
-            _tell(
+            tell_rep(
                 rt,
                 mb,
                 f"Unknown cadence '{cadence_name}': {msg.subject}",
@@ -137,7 +125,7 @@ async def on_enrollment(
         actions.append(outbound.arm_step_action(rt, step.id, "planned", step.due_at))
         tz = rt.buyer_tz(contact.timezone)
         actions.append(
-            _tell(
+            tell_rep(
                 rt,
                 mb,
                 f"Tracking: {thread.subject}",
@@ -178,7 +166,7 @@ async def on_reply(
     step_ids = await cancel_open_steps(session, thread, cause="buyer replied", at=now)
     actions: list[AfterCommit] = [outbound.disarm_action(rt, step_ids)]
     actions.append(
-        _tell(
+        tell_rep(
             rt,
             mb,
             f"Buyer replied: {thread.subject}",
@@ -221,7 +209,7 @@ async def on_command(
             "mailbox %s: command on draft %d refused: %s", mb.settings.name, draft.id, reason
         )
         return [
-            _tell(
+            tell_rep(
                 rt,
                 mb,
                 f"Command refused: {thread.subject}",
@@ -233,7 +221,7 @@ async def on_command(
         command = parse_command(msg.text)
     except CommandError as exc:
         return [
-            _tell(
+            tell_rep(
                 rt,
                 mb,
                 f"Command not understood: {thread.subject}",
@@ -250,7 +238,7 @@ async def on_command(
         transition(session, thread, ThreadState.ACTIVE, at=now, cause="rep skipped the draft")
         nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=now)
         actions = [
-            _tell(
+            tell_rep(
                 rt,
                 mb,
                 f"Skipped: {thread.subject}",
@@ -266,7 +254,7 @@ async def on_command(
     step_ids = await cancel_open_steps(session, thread, cause="rep sent stop", at=now)
     return [
         outbound.disarm_action(rt, step_ids),
-        _tell(
+        tell_rep(
             rt,
             mb,
             f"Stopped: {thread.subject}",
@@ -291,7 +279,7 @@ async def _approve(
     send_at = pick_send_time(earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id)
     if not transition(session, thread, ThreadState.APPROVED, at=now, cause="rep approved"):
         return [
-            _tell(
+            tell_rep(
                 rt,
                 mb,
                 f"Not sent: {thread.subject}",
@@ -302,7 +290,7 @@ async def _approve(
     draft.state, step.state, step.send_at = "approved", "approved", send_at
     return [
         outbound.arm_step_action(rt, step.id, "approved", send_at),
-        _tell(
+        tell_rep(
             rt,
             mb,
             f"Approved: {thread.subject}",

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followupd.classify.base import Classification, ClassifyContext
 from followupd.classify.pipeline import classify
 from followupd.core import handlers
+from followupd.core.notify import AfterCommit
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.errors import MailParseError
 from followupd.imap.watcher import CursorMoved, Delivery, Fetched
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[
     [Runtime, MailboxRuntime, AsyncSession, ParsedMessage, Classification],
-    Awaitable[list[handlers.AfterCommit]],
+    Awaitable[list[AfterCommit]],
 ]
 
 # What to do with each label: the dispatch is data. Labels without an entry are only recorded.
@@ -46,7 +47,7 @@ async def handle_delivery(rt: Runtime, mb: MailboxRuntime, item: Delivery) -> No
                 session, mb, item.folder, item.cursor.uidvalidity, item.cursor.last_uid
             )
         return
-    after: list[handlers.AfterCommit] = []
+    after: list[AfterCommit] = []
     try:
         async with rt.lock, rt.db.transaction() as session:
             after = await _process(rt, mb, session, item)
@@ -68,7 +69,7 @@ async def handle_delivery(rt: Runtime, mb: MailboxRuntime, item: Delivery) -> No
 
 async def _process(
     rt: Runtime, mb: MailboxRuntime, session: AsyncSession, item: Fetched
-) -> list[handlers.AfterCommit]:
+) -> list[AfterCommit]:
     known = await session.scalar(
         select(Message.id).where(
             Message.mailbox_id == mb.mailbox_id,

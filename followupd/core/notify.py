@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.mail.build import build_internal, make_message_id
@@ -44,3 +45,17 @@ async def mail_rep(
         log.warning("mailbox %s: %s mail to rep failed: %s", s.name, kind, exc)
         return False
     return True
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def tell_rep(
+    rt: Runtime, mb: MailboxRuntime, subject: str, text: str, in_reply_to: str | None = None
+) -> AfterCommit:
+    """An action that mails the rep a notice; run it after the decision is committed."""
+
+    async def send() -> None:
+        await mail_rep(rt, mb, subject=subject, text=text, kind="notice", in_reply_to=in_reply_to)
+
+    return send

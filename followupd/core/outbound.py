@@ -8,14 +8,14 @@ or rebuilt after a restart does nothing wrong.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.approval.review import ReviewFacts, review_subject, review_text
 from followupd.approval.token import make_token, new_nonce
-from followupd.core.notify import mail_rep
+from followupd.core.notify import AfterCommit, mail_rep, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.threads import audit, plan_next, transition
 from followupd.errors import TemplateError
@@ -26,8 +26,6 @@ from followupd.sequence.states import ThreadState
 from followupd.templating.render import render
 
 log = logging.getLogger(__name__)
-
-AfterCommit = Callable[[], Awaitable[None]]
 
 # A send whose slot passed by more than this (the daemon was down) gets a new slot instead of
 # going out at whatever hour it is now in the buyer's zone.
@@ -126,7 +124,7 @@ async def draft_step(rt: Runtime, step_id: int) -> None:
             step.state = "failed"
             audit(session, at=now, kind="draft-failed", thread=thread, cause=str(exc))
             after.append(
-                _notice(
+                tell_rep(
                     rt,
                     mb,
                     f"Cannot draft: {thread.subject}",
@@ -159,7 +157,7 @@ async def _task_done(
     thread.last_touch_at = now
     audit(session, at=now, kind="task", thread=thread, cause=f"step {step.number}: reminder")
     nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=now)
-    actions = [_notice(rt, mb, subject, text)]
+    actions = [tell_rep(rt, mb, subject, text)]
     if nxt is not None:
         actions.append(arm_step_action(rt, nxt.id, "planned", nxt.due_at))
     return actions
@@ -191,9 +189,18 @@ async def _new_draft(
     await session.flush()
     step.state = "drafted"
     transition(session, thread, ThreadState.DRAFTED, at=now, cause=f"step {step.number} due")
+    facts = _review_facts(rt, mb, step, thread, contact, draft)
+    return [_send_review(rt, mb, draft.id, draft.review_message_id, facts)]
+
+
+def _review_facts(
+    rt: Runtime, mb: MailboxRuntime, step: Step, thread: Thread, contact: Contact, draft: Draft
+) -> ReviewFacts:
+    """What the review mail of ``draft`` tells the rep, including when it would go out."""
     tz = rt.buyer_tz(contact.timezone)
-    facts = ReviewFacts(
-        token=make_token(rt.config.approval_secret(), draft.id, nonce),
+    earliest = max(rt.clock.now(), step.due_at)
+    return ReviewFacts(
+        token=make_token(rt.config.approval_secret(), draft.id, draft.nonce),
         step_number=step.number,
         steps_total=len(rt.cadences[thread.cadence].steps),
         cadence=thread.cadence,
@@ -203,11 +210,10 @@ async def _new_draft(
         rep_tz=mb.rep_tz,
         thread_subject=thread.subject,
         enrolled_at=thread.created_at,
-        send_at=pick_send_time(earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id),
+        send_at=pick_send_time(earliest=earliest, tz=tz, hours=rt.hours, seed=step.id),
         draft_subject=draft.subject,
-        draft_text=text,
+        draft_text=draft.text,
     )
-    return [_send_review(rt, mb, draft.id, draft.review_message_id, facts)]
 
 
 def _send_review(
@@ -249,30 +255,5 @@ async def resend_review(rt: Runtime, draft_id: int) -> None:
             return
         step, thread, contact = loaded
         mb = rt.mailboxes[thread.mailbox_id]
-        tz = rt.buyer_tz(contact.timezone)
-        now = rt.clock.now()
-        facts = ReviewFacts(
-            token=make_token(rt.config.approval_secret(), draft.id, draft.nonce),
-            step_number=step.number,
-            steps_total=len(rt.cadences[thread.cadence].steps),
-            cadence=thread.cadence,
-            buyer_name=contact.name or contact.email,
-            buyer_email=contact.email,
-            buyer_tz=tz,
-            rep_tz=mb.rep_tz,
-            thread_subject=thread.subject,
-            enrolled_at=thread.created_at,
-            send_at=pick_send_time(
-                earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id
-            ),
-            draft_subject=draft.subject,
-            draft_text=draft.text,
-        )
+        facts = _review_facts(rt, mb, step, thread, contact, draft)
     await _send_review(rt, mb, draft_id, draft.review_message_id, facts)()
-
-
-def _notice(rt: Runtime, mb: MailboxRuntime, subject: str, text: str) -> AfterCommit:
-    async def send() -> None:
-        await mail_rep(rt, mb, subject=subject, text=text, kind="notice")
-
-    return send
