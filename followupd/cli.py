@@ -9,8 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from followupd import __version__
 from followupd.config import LoadedConfig, load_config, summary
+from followupd.config.load import redact_url
 from followupd.errors import FollowupdError
 
 log = logging.getLogger("followupd")
@@ -50,6 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FollowupdError as exc:
         print(f"followupd: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except (SQLAlchemyError, OSError) as exc:
+        # At start-up these mean the database cannot be reached or opened: say which and why,
+        # without a traceback (and without the password of its URL).
+        url = getattr(args, "_database_url", None)
+        where = f" {redact_url(url)}" if url else ""
+        print(f"followupd: cannot use the database{where}: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
 
@@ -62,6 +72,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return asyncio.run(run_demo(verbose=not args.quiet))
     cfg = load_config(args.config)
+    args._database_url = cfg.settings.daemon.database_url
     _setup_logging(cfg)
     if args.command == "run":
         from followupd.daemon import run_forever
@@ -77,6 +88,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return f"{type(orig or exc).__name__}: {text[0] if text else ''}"[:300]
+
+
 def _setup_logging(cfg: LoadedConfig) -> None:
     logging.basicConfig(
         level=cfg.settings.daemon.log_level,
@@ -85,6 +102,7 @@ def _setup_logging(cfg: LoadedConfig) -> None:
     )
     # The scheduler logs every job at INFO; that is noise in a daemon's journal.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _check_config(path: Path) -> int:

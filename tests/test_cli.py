@@ -142,6 +142,10 @@ def test_daemon_runs_notifies_systemd_and_stops_cleanly(
             smtp.wait_for(REP, 1, 5)
         notices = smtp.sent_to(REP)
         assert notices and str(notices[0].message["Subject"]) == "Tracking: PI 77"
+        # SIGHUP re-reads templates and cadences; the daemon goes on running.
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1.5)  # the reload is quick; its log line is checked after the stop
+        assert proc.poll() is None
         proc.send_signal(sig)
         _wait_for(notify, "STOPPING=1")
         _out, err = proc.communicate(timeout=60)
@@ -151,9 +155,37 @@ def test_daemon_runs_notifies_systemd_and_stops_cleanly(
             proc.communicate()
         notify.close()
     assert proc.returncode == 0, err
+    assert "reloaded 12 templates and 4 cadences" in err
     assert "Traceback" not in err
     # Logs carry no secret.
     assert all(v not in err for v in SECRETS.values())
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "reason"),
+    [
+        (
+            "postgresql+asyncpg://postgres:s3cret@127.0.0.1:1/none",
+            "postgresql+asyncpg://postgres:***@127.0.0.1:1/none",
+            "Connect call failed",
+        ),
+        (
+            "sqlite+aiosqlite:////nonexistent/dir/x.db",
+            "sqlite+aiosqlite:////nonexistent/dir/x.db",
+            "unable to open database file",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
+def test_unusable_database_gives_a_message_not_a_traceback(
+    tmp_path: Path, url: str, shown: str, reason: str, command: tuple[str, ...]
+) -> None:
+    cfg = write_config(tmp_path / "c.toml", url)
+    result = run_cli(*command, "--config", str(cfg))
+    assert result.returncode == 1
+    assert f"followupd: cannot use the database {shown}: " in result.stderr
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
 
 
 def test_run_with_bad_config_exits_with_a_message(tmp_path: Path) -> None:

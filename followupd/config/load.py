@@ -124,7 +124,7 @@ def summary(cfg: LoadedConfig) -> str:
     s = cfg.settings
     lines = [
         f"config: {cfg.path}" if cfg.path else "config: (in memory)",
-        f"database: {_redact_url(s.daemon.database_url)}",
+        f"database: {redact_url(s.daemon.database_url)}",
         f"default buyer timezone: {s.daemon.default_timezone}",
         f"working hours: {s.working_hours.start:%H:%M}-{s.working_hours.end:%H:%M} "
         f"on {', '.join(s.working_hours.workdays)}",
@@ -145,7 +145,8 @@ def summary(cfg: LoadedConfig) -> str:
     return "\n".join(lines)
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ***."""
     # A password in the database URL must never reach a terminal or a log.
     head, sep, tail = url.partition("://")
     if "@" in tail:
