@@ -72,7 +72,7 @@ def test_command_answers_a_review_mail() -> None:
 
 def test_review_answer_from_a_stranger_is_not_a_command() -> None:
     msg = parse("From: evil@attacker.example\nIn-Reply-To: <review.12@factory.example>")
-    assert classify(msg, CTX).label == "unrelated"
+    assert classify(msg, CTX).label == "other"
 
 
 @pytest.mark.parametrize(
@@ -130,12 +130,12 @@ def test_enrollment_without_buyer_is_still_reported() -> None:
 )
 def test_not_an_enrollment(to: str) -> None:
     msg = parse(f"From: {REP}\nTo: anna@buyer.example, {to}")
-    assert classify(msg, CTX).label == "unrelated"
+    assert classify(msg, CTX).label == "other"
 
 
 def test_enrollment_from_a_stranger_is_ignored() -> None:
     msg = parse("From: anna@buyer.example\nTo: zhang+fu@factory.example")
-    assert classify(msg, CTX).label == "unrelated"
+    assert classify(msg, CTX).label == "other"
 
 
 @pytest.mark.parametrize(
@@ -182,12 +182,12 @@ def test_reply_found_through_references_only() -> None:
 
 def test_the_reps_own_mail_on_a_thread_is_not_a_reply() -> None:
     msg = parse(f"From: {REP}\nIn-Reply-To: <root.7@factory.example>")
-    assert classify(msg, CTX).label == "unrelated"
+    assert classify(msg, CTX).label == "other"
 
 
 def test_evidence_is_read_only() -> None:
     verdict = classify(parse("From: a@b.example"), CTX)
-    assert verdict.label == "unrelated"
+    assert verdict.label == "other"
     with pytest.raises(TypeError):
         verdict.evidence["x"] = "y"  # type: ignore[index]
 
@@ -215,7 +215,7 @@ def threaded(msg: ParsedMessage) -> ClassifyContext:
 def test_every_corpus_message_classifies_with_an_empty_context() -> None:
     empty = ClassifyContext(rep_addresses=frozenset())
     verdicts = {classify(msg, empty).label for _, msg in corpus()}
-    assert verdicts <= {"own", "auto_reply", "unrelated"}
+    assert verdicts <= {"own", "auto_reply", "other"}
 
 
 @needs_corpus

@@ -9,22 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Literal, TypeGuard
 
 from followupd.mail.parse import Address, ParsedMessage
 
 __all__ = [
+    "BounceFacts",
     "Classification",
     "ClassifyContext",
     "Detector",
     "Enrollment",
+    "Intent",
     "Label",
+    "ReceiptFacts",
     "is_rep",
     "referenced_ids",
 ]
 
-Label = Literal["own", "command", "enrollment", "auto_reply", "reply", "unrelated"]
+# "other" is everything no detector claims (newsletters, notifications, unrelated mail):
+# recorded, never acted upon.
+Label = Literal[
+    "own", "command", "enrollment", "bounce", "read_receipt", "auto_reply", "reply", "other"
+]
+# What a buyer's reply says, for the rep's notification and the suggested next step.
+Intent = Literal["interested", "comparing", "later", "price", "unsubscribe"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,6 +80,31 @@ class Enrollment:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class BounceFacts:
+    """A non-delivery report: which addresses failed, and whether for good.
+
+    ``hard`` is True for permanent failures (unknown user or domain, policy rejection) and
+    False for transient ones (mailbox full, delays); ``status`` and ``diagnostic`` are the DSN
+    fields when the report has them. ``original_message_id`` is the id of the mail that
+    bounced, when the report quotes it.
+    """
+
+    hard: bool
+    addresses: tuple[str, ...]
+    status: str | None = None
+    diagnostic: str | None = None
+    original_message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceiptFacts:
+    """A read receipt (RFC 8098 MDN): which message was shown, and how."""
+
+    original_message_id: str | None
+    disposition: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Classification:
     """The verdict on one message, with the facts that led to it (for the audit log)."""
 
@@ -78,6 +113,11 @@ class Classification:
     draft_id: int | None = None
     thread_id: int | None = None
     enrollment: Enrollment | None = None
+    bounce: BounceFacts | None = None
+    receipt: ReceiptFacts | None = None
+    # Out-of-office: the day the buyer says they are back, when stated.
+    return_date: date | None = None
+    intent: Intent | None = None
 
     def __post_init__(self) -> None:
         # The verdict is recorded as it was reached; nobody may add to its evidence later.

@@ -37,6 +37,6 @@ def classify(msg: ParsedMessage, ctx: ClassifyContext) -> Classification:
         if verdict is not None:
             return replace(verdict, evidence={"detector": name, **verdict.evidence})
     return Classification(
-        label="unrelated",
+        label="other",
         evidence={"reason": "no detector claimed it", "message_id": msg.message_id or "(none)"},
     )
