@@ -165,17 +165,41 @@ async def on_reply(
         return []
     step_ids = await cancel_open_steps(session, thread, cause="buyer replied", at=now)
     actions: list[AfterCommit] = [outbound.disarm_action(rt, step_ids)]
+    name = msg.from_.name if msg.from_ and msg.from_.name else sender
+    advice = NEXT_STEP.get(cls.intent or "", "Read it and answer in person.")
+    if cls.intent == "unsubscribe":
+        contact = await session.get(Contact, thread.contact_id)
+        if contact is not None and contact.email == sender:
+            contact.suppressed, contact.suppressed_reason = True, "asked to be removed"
     actions.append(
         tell_rep(
             rt,
             mb,
             f"Buyer replied: {thread.subject}",
-            f"{msg.from_.name if msg.from_ and msg.from_.name else sender} <{sender}> replied "
-            f"(subject: {msg.subject}).\nfollowupd stopped all follow-ups on this thread; "
-            f"it is yours now.\n",
+            f"{name} <{sender}> replied (subject: {msg.subject}).\n"
+            f"followupd stopped all follow-ups on this thread; it is yours now.\n\n"
+            f"What the reply seems to say: {INTENT_SHOWN.get(cls.intent or '', 'not sure')}.\n"
+            f"Suggested next step: {advice}\n",
         )
     )
     return actions
+
+
+# How the rep is told what a reply seems to say, and what usually works next.
+INTENT_SHOWN = {
+    "interested": "interested, or asking a question",
+    "comparing": "comparing suppliers",
+    "later": "not now, maybe later",
+    "price": "the price is too high",
+    "unsubscribe": "not interested / remove me",
+}
+NEXT_STEP = {
+    "interested": "answer the question today; a quick answer wins the order.",
+    "comparing": "send a clear comparison table (template comparison-table).",
+    "later": "agree, and move the buyer to a long nurture cadence.",
+    "price": "offer flexible terms or another quantity (template flexible-terms).",
+    "unsubscribe": "nothing: followupd will not write to this address again.",
+}
 
 
 async def on_command(

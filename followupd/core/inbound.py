@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.classify.base import Classification, ClassifyContext
 from followupd.classify.pipeline import classify
-from followupd.core import handlers
+from followupd.core import handlers, machine
 from followupd.core.notify import AfterCommit
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.errors import MailParseError
@@ -35,6 +36,9 @@ Handler = Callable[
 DISPATCH: dict[str, Handler] = {
     "command": handlers.on_command,
     "enrollment": handlers.on_enrollment,
+    "bounce": machine.on_bounce,
+    "read_receipt": machine.on_read_receipt,
+    "auto_reply": machine.on_auto_reply,
     "reply": handlers.on_reply,
 }
 
@@ -94,6 +98,8 @@ async def _process(
         return []
     ctx = await _context(rt, mb, session, parsed)
     result = classify(parsed, ctx)
+    if result.thread_id is None and result.label in _MACHINE:
+        result = replace(result, thread_id=await _thread_of(session, mb, parsed, result, ctx))
     session.add(
         Message(
             mailbox_id=mb.mailbox_id,
@@ -149,6 +155,37 @@ async def _context(
         thread_ids=thread_ids,
         known_cadences=frozenset(rt.cadences),
     )
+
+
+# Machine mail names the message it is about in its headers or in its report part.
+_MACHINE = frozenset({"bounce", "read_receipt", "auto_reply"})
+
+
+async def _thread_of(
+    session: AsyncSession,
+    mb: MailboxRuntime,
+    parsed: ParsedMessage,
+    result: Classification,
+    ctx: ClassifyContext,
+) -> int | None:
+    for mid in (*parsed.in_reply_to, *reversed(parsed.references)):
+        if mid in ctx.thread_ids:
+            return ctx.thread_ids[mid]
+    named = [
+        facts.original_message_id
+        for facts in (result.bounce, result.receipt)
+        if facts is not None and facts.original_message_id
+    ]
+    if not named:
+        return None
+    root = await session.scalar(
+        select(Thread.id).where(
+            Thread.mailbox_id == mb.mailbox_id, Thread.root_message_id.in_(named)
+        )
+    )
+    if root is not None:
+        return root
+    return await session.scalar(select(Step.thread_id).where(Step.message_id.in_(named)))
 
 
 async def _seen_message_id(session: AsyncSession, mb: MailboxRuntime, p: ParsedMessage) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import os
 import random
 import select
 import threading
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 
 # Servers and NAT boxes drop idle connections long before RFC 2177's 29 minutes.
 IDLE_RENEW_SECONDS = 9 * 60
-# How often the idling thread looks at its stop / sync flags.
-_IDLE_TICK = 0.2
 _BACKOFF_START = 1.0
 _BACKOFF_MAX = 300.0
 
@@ -89,6 +88,11 @@ class ImapWatcher:
         self._deliver = deliver
         self._stop = threading.Event()
         self._wake = threading.Event()
+        # A self-pipe: stop() and request_sync() write to it, so an idling thread blocked in
+        # poll() wakes at once instead of on its next timeout.
+        self._pipe_r, self._pipe_w = os.pipe()
+        os.set_blocking(self._pipe_r, False)
+        os.set_blocking(self._pipe_w, False)
         self._sync_waiters: list[concurrent.futures.Future[None]] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"imap-{name}", daemon=True)
@@ -102,8 +106,11 @@ class ImapWatcher:
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the thread to log out and end; waits at most ``timeout`` seconds."""
         self._stop.set()
-        self._wake.set()
+        self._poke()
         self._thread.join(timeout)
+        if not self._thread.is_alive():
+            os.close(self._pipe_r)
+            os.close(self._pipe_w)
 
     def request_sync(self) -> concurrent.futures.Future[None]:
         """Ask for a fresh look at every watched folder now.
@@ -114,8 +121,14 @@ class ImapWatcher:
         fut: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._lock:
             self._sync_waiters.append(fut)
-        self._wake.set()
+        self._poke()
         return fut
+
+    def _poke(self) -> None:
+        self._wake.set()
+        # A full pipe means a wake-up is pending anyway; a closed one, that we have stopped.
+        with contextlib.suppress(OSError):
+            os.write(self._pipe_w, b"!")
 
     # -- the thread -----------------------------------------------------------------------
 
@@ -164,24 +177,24 @@ class ImapWatcher:
                 self._idle(client, folders[0])
             else:
                 self._wake.wait(self._settings.poll_seconds)
+                self._drain_pipe()
 
     def _idle(self, client: IMAPClient, folder: str) -> None:
         client.select_folder(folder, readonly=True)
         client.idle()
         try:
-            waited = 0.0
             # Leave IDLE on a push, a sync request, stop, the renew interval, or the safety-net
             # poll interval (some servers' IDLE goes silent without closing the connection).
             limit = min(IDLE_RENEW_SECONDS, self._settings.poll_seconds)
             poller = select.poll()
             poller.register(client.socket().fileno(), select.POLLIN)
-            while waited < limit and not self._stop.is_set() and not self._wake.is_set():
-                # Only wait for readability here: reading a push with a non-blocking socket
-                # (as imapclient's idle_check does) breaks on servers that send one response
-                # line in several segments. idle_done() reads the pushes with blocking reads.
-                if poller.poll(_IDLE_TICK * 1000):
-                    break
-                waited += _IDLE_TICK
+            poller.register(self._pipe_r, select.POLLIN)
+            # Only wait for readability here: reading a push with a non-blocking socket
+            # (as imapclient's idle_check does) breaks on servers that send one response
+            # line in several segments. idle_done() reads the pushes with blocking reads.
+            if not self._stop.is_set() and not self._wake.is_set():
+                poller.poll(limit * 1000)
+            self._drain_pipe()
         finally:
             client.idle_done()
 
@@ -227,6 +240,13 @@ class ImapWatcher:
                     Fetched(folder=folder, uidvalidity=uidvalidity, uid=uid, raw=raw, resync=resync)
                 )
                 self._cursors[folder] = Cursor(uidvalidity=uidvalidity, last_uid=uid)
+
+    def _drain_pipe(self) -> None:
+        try:
+            while os.read(self._pipe_r, 512):
+                pass
+        except (BlockingIOError, OSError):
+            pass
 
     @staticmethod
     def _max_uid(client: IMAPClient) -> int:

@@ -63,6 +63,9 @@ class Contact(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str | None] = mapped_column(String(64))
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why the address is suppressed ("hard bounce", "asked to be removed"), for the rep.
+    suppressed_reason: Mapped[str | None] = mapped_column(Text)
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -123,6 +126,8 @@ class Step(Base):
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the buyer's read receipt for this follow-up arrived ("read, no reply").
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

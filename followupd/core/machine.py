@@ -1,0 +1,195 @@
+"""What machine mail does to tracked threads: bounces, read receipts, out-of-office replies.
+
+None of these is ever answered. A hard bounce ends the address for good; a soft one is
+counted; a read receipt is remembered on the follow-up it names; an out-of-office reply moves
+the open steps to the buyer's first workday after the stated return.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followupd.classify.base import Classification
+from followupd.core.notify import AfterCommit, tell_rep
+from followupd.core.outbound import arm_step_action, disarm_action
+from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.threads import OPEN_STEP_STATES, audit, cancel_open_steps, transition
+from followupd.mail.parse import ParsedMessage
+from followupd.model import Contact, Step, Thread
+from followupd.sequence.sendtime import pick_send_time
+from followupd.sequence.states import ThreadState
+
+log = logging.getLogger(__name__)
+
+# Without a stated return date, wait this long; with one, never longer than the cap.
+OOO_DEFAULT = timedelta(days=7)
+OOO_CAP = timedelta(days=30)
+_FINAL = {
+    ThreadState.WON.value,
+    ThreadState.LOST.value,
+    ThreadState.BOUNCED.value,
+    ThreadState.STOPPED.value,
+    ThreadState.REPLIED.value,
+    ThreadState.COMPLETED.value,
+}
+
+
+async def on_bounce(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    cls: Classification,
+) -> list[AfterCommit]:
+    """Hard: suppress the address, end its threads, tell the rep. Soft: count it."""
+    facts = cls.bounce
+    if facts is None:
+        return []
+    now = rt.clock.now()
+    contacts = (
+        await session.scalars(select(Contact).where(Contact.email.in_(facts.addresses)))
+    ).all()
+    if cls.thread_id is not None:
+        thread = await session.get(Thread, cls.thread_id)
+        if thread is not None and thread.contact_id not in {c.id for c in contacts}:
+            owner = await session.get(Contact, thread.contact_id)
+            contacts = [*contacts, *([owner] if owner else [])]
+    if not contacts:
+        return []
+    if not facts.hard:
+        for contact in contacts:
+            contact.soft_bounces += 1
+        audit(
+            session,
+            at=now,
+            kind="soft-bounce",
+            mailbox_id=mb.mailbox_id,
+            cause=f"{', '.join(c.email for c in contacts)}: {facts.status or '?'} "
+            f"{(facts.diagnostic or '')[:200]}",
+        )
+        return []
+    actions: list[AfterCommit] = []
+    reason = f"hard bounce {facts.status or ''} {(facts.diagnostic or '')[:200]}".strip()
+    for contact in contacts:
+        contact.suppressed, contact.suppressed_reason = True, reason
+        threads = (
+            await session.scalars(
+                select(Thread).where(
+                    Thread.contact_id == contact.id,
+                    Thread.mailbox_id == mb.mailbox_id,
+                    Thread.state.not_in(_FINAL),
+                )
+            )
+        ).all()
+        for thread in threads:
+            transition(session, thread, ThreadState.BOUNCED, at=now, cause=reason)
+            step_ids = await cancel_open_steps(session, thread, cause="address bounced", at=now)
+            actions.append(disarm_action(rt, step_ids))
+        actions.append(
+            tell_rep(
+                rt,
+                mb,
+                f"Address bounced: {contact.email}",
+                f"Mail to {contact.email} bounced for good ({reason}).\n"
+                f"followupd stopped {len(threads)} thread(s) with this address and will not write "
+                f"to it again. A new address for this buyer can be enrolled as usual.\n",
+            )
+        )
+    return actions
+
+
+async def on_read_receipt(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    cls: Classification,
+) -> list[AfterCommit]:
+    """Remember that the buyer displayed one of our follow-ups ("read, no reply" so far)."""
+    facts = cls.receipt
+    if facts is None or not facts.original_message_id:
+        return []
+    step = await session.scalar(select(Step).where(Step.message_id == facts.original_message_id))
+    if step is None:
+        return []
+    thread = await session.get(Thread, step.thread_id)
+    displayed = "displayed" in facts.disposition.lower()
+    if displayed and step.read_at is None:
+        step.read_at = rt.clock.now()
+    audit(
+        session,
+        at=rt.clock.now(),
+        kind="read-receipt",
+        thread=thread,
+        cause=f"step {step.number}: {facts.disposition[:120]}",
+    )
+    return []
+
+
+def resume_at(rt: Runtime, now: datetime, back: date | None, tz_name: str | None) -> datetime:
+    """Start of the buyer's first workday after ``back`` (or after a week), capped."""
+    tz = rt.buyer_tz(tz_name)
+    # The day after the stated return (they are back *on* it, busy with a full inbox).
+    day = back + timedelta(days=1) if back else (now + OOO_DEFAULT).astimezone(tz).date()
+    workdays = rt.hours.workdays
+    for _ in range(7):
+        if day.weekday() in workdays:
+            break
+        day += timedelta(days=1)
+    start = datetime.combine(day, time(0, 0), tzinfo=tz)
+    return min(max(start, now), now + OOO_CAP)
+
+
+async def on_auto_reply(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    cls: Classification,
+) -> list[AfterCommit]:
+    """An out-of-office on a tracked thread: move its open steps past the buyer's return."""
+    if cls.thread_id is None:
+        return []
+    thread = await session.get(Thread, cls.thread_id)
+    if thread is None or thread.state in _FINAL:
+        return []
+    contact = await session.get(Contact, thread.contact_id)
+    now = rt.clock.now()
+    until = resume_at(rt, now, cls.return_date, contact.timezone if contact else None)
+    thread.paused_until = until
+    actions: list[AfterCommit] = []
+    steps = (
+        await session.scalars(
+            select(Step).where(Step.thread_id == thread.id, Step.state.in_(OPEN_STEP_STATES))
+        )
+    ).all()
+    tz = rt.buyer_tz(contact.timezone if contact else None)
+    for step in steps:
+        if step.state == "planned" and step.due_at < until:
+            step.due_at = until
+            actions.append(arm_step_action(rt, step.id, "planned", until))
+        elif step.state == "approved" and step.send_at is not None and step.send_at < until:
+            step.send_at = pick_send_time(earliest=until, tz=tz, hours=rt.hours, seed=step.id)
+            actions.append(arm_step_action(rt, step.id, "approved", step.send_at))
+    stated = f"back {cls.return_date:%Y-%m-%d}" if cls.return_date else "no return date stated"
+    audit(
+        session,
+        at=now,
+        kind="out-of-office",
+        thread=thread,
+        cause=f"{stated}; next touch not before {until:%Y-%m-%d %H:%M} UTC",
+    )
+    actions.append(
+        tell_rep(
+            rt,
+            mb,
+            f"Out of office: {thread.subject}",
+            f"{msg.from_.email if msg.from_ else 'The buyer'} is away ({stated}). followupd will "
+            f"not write before {until.astimezone(tz):%a %Y-%m-%d} buyer time.\n",
+        )
+    )
+    return actions
