@@ -25,9 +25,15 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from hypothesis import HealthCheck, settings
 from servers import run_sync
 from servers.dovecot import DovecotServer, dovecot_binary
 from servers.postgres import PG_URL_ENV, create_database, drop_database, pg_admin_url
+
+# Property tests check behaviour, not speed: a loaded CI machine must not fail them on
+# Hypothesis's per-example deadline (timings live in bench/).
+settings.register_profile("followupd", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("followupd")
 
 REQUIRE_ENV = "FOLLOWUPD_REQUIRE_TIERS"
 TIERS = ("pymap", "dovecot", "postgres")

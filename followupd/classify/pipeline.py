@@ -2,9 +2,11 @@
 
 The order matters. Our own mail is ignored before anything else. Commands and enrollments
 come next: they are recognised by the rep's own address together with our ids or plus
-address, stronger evidence than headers a relay may add. Machine mail is set aside before
-reply matching, so an out-of-office answer on a tracked thread never counts as the buyer's
-reply.
+address, stronger evidence than headers a relay may add. Bounces and read receipts come
+before the generic machine-mail check, which would otherwise claim them as auto-replies
+(a bounce may even carry ``Auto-Submitted: auto-replied``) and lose their facts: the failed
+address, the receipt's disposition. Machine mail is set aside before reply matching, so an
+out-of-office answer on a tracked thread never counts as the buyer's reply.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import replace
 
 from followupd.classify.autoreply import detect_auto_reply
 from followupd.classify.base import Classification, ClassifyContext, Detector
+from followupd.classify.bounce import detect_bounce
 from followupd.classify.command import detect_command
 from followupd.classify.enrollment import detect_enrollment
+from followupd.classify.mdn import detect_read_receipt
 from followupd.classify.own import detect_own
 from followupd.classify.reply import detect_reply
 from followupd.mail.parse import ParsedMessage
@@ -25,6 +29,8 @@ DETECTORS: tuple[tuple[str, Detector], ...] = (
     ("own", detect_own),
     ("command", detect_command),
     ("enrollment", detect_enrollment),
+    ("bounce", detect_bounce),
+    ("read_receipt", detect_read_receipt),
     ("auto_reply", detect_auto_reply),
     ("reply", detect_reply),
 )

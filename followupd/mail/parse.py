@@ -25,6 +25,7 @@ from followupd.mail.body import best_text, safe
 from followupd.mail.charset import decode_bytes
 from followupd.mail.headers import clean, decode_words, header_text, message_ids, raw_values
 from followupd.mail.htmltext import html_to_text
+from followupd.mail.report import Report, extract_report
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -103,6 +104,8 @@ class ParsedMessage:
     content_type: str = "text/plain"
     text: str = ""
     attachments: tuple[str, ...] = ()
+    # Delivery report or read receipt, when the message is one (see :mod:`.report`).
+    report: Report | None = None
 
 
 def parse_message(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> ParsedMessage:
@@ -149,6 +152,7 @@ def parse_message(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> ParsedMe
         content_type=safe(msg.get_content_type, "text/plain"),
         text=text,
         attachments=attachments,
+        report=safe(lambda: extract_report(msg), None),
     )
 
 
