@@ -40,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     threads = sub.add_parser("threads", help="list tracked threads")
     threads.add_argument("--config", type=Path, required=True)
 
+    cls = sub.add_parser("classify", help="classify .eml files; one JSON line per file")
+    cls.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    cls.add_argument("--db", metavar="URL", help="match replies against this database's threads")
+    cls.add_argument(
+        "--rep",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a rep's address, to recognise commands and enrollments (repeatable)",
+    )
+
     demo = sub.add_parser("demo", help="the whole loop on embedded servers and a simulated clock")
     demo.add_argument("--quiet", action="store_true", help="print only the timeline")
     return p
@@ -67,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check-config":
         return _check_config(args.config)
+    if args.command == "classify":
+        from followupd.commands.classify import classify_files
+
+        return asyncio.run(classify_files(args.files, db_url=args.db, reps=args.rep))
     if args.command == "demo":
         from followupd.demo.scenario import run_demo
 

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.classify.base import Classification, ClassifyContext
+from followupd.classify.base import Classification
 from followupd.classify.pipeline import classify
 from followupd.core import handlers, machine
+from followupd.core.lookup import MACHINE_LABELS, classify_context, thread_of
 from followupd.core.notify import AfterCommit
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.errors import MailParseError
 from followupd.imap.watcher import CursorMoved, Delivery, Fetched
 from followupd.mail.parse import ParsedMessage, parse_message
-from followupd.model import Draft, FolderCursor, Message, Quarantine, Step, Thread
+from followupd.model import FolderCursor, Message, Quarantine
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +97,17 @@ async def _process(
     if item.resync and parsed.message_id and await _seen_message_id(session, mb, parsed):
         await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
         return []
-    ctx = await _context(rt, mb, session, parsed)
+    ctx = await classify_context(
+        session,
+        parsed,
+        mailbox_id=mb.mailbox_id,
+        rep_addresses=[mb.settings.rep_address],
+        cadences=rt.cadences,
+    )
     result = classify(parsed, ctx)
-    if result.thread_id is None and result.label in _MACHINE:
-        result = replace(result, thread_id=await _thread_of(session, mb, parsed, result, ctx))
+    if result.thread_id is None and result.label in MACHINE_LABELS:
+        thread_id = await thread_of(session, parsed, result, ctx, mailbox_id=mb.mailbox_id)
+        result = replace(result, thread_id=thread_id)
     session.add(
         Message(
             mailbox_id=mb.mailbox_id,
@@ -126,66 +134,6 @@ async def _process(
     after = await handler(rt, mb, session, parsed, result) if handler else []
     await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
     return after
-
-
-async def _context(
-    rt: Runtime, mb: MailboxRuntime, session: AsyncSession, parsed: ParsedMessage
-) -> ClassifyContext:
-    """Look up the ids this message refers to; the classifier itself stays pure."""
-    ids: Sequence[str] = [*parsed.in_reply_to, *parsed.references]
-    review_ids: dict[str, int] = {}
-    thread_ids: dict[str, int] = {}
-    if ids:
-        rows = await session.execute(
-            select(Draft.review_message_id, Draft.id).where(Draft.review_message_id.in_(ids))
-        )
-        review_ids = {mid: draft_id for mid, draft_id in rows}
-        roots = await session.execute(
-            select(Thread.root_message_id, Thread.id).where(
-                Thread.mailbox_id == mb.mailbox_id, Thread.root_message_id.in_(ids)
-            )
-        )
-        sent = await session.execute(
-            select(Step.message_id, Step.thread_id).where(Step.message_id.in_(ids))
-        )
-        thread_ids = {mid: tid for mid, tid in [*roots, *sent] if mid is not None}
-    return ClassifyContext(
-        rep_addresses=frozenset({mb.settings.rep_address}),
-        review_ids=review_ids,
-        thread_ids=thread_ids,
-        known_cadences=frozenset(rt.cadences),
-    )
-
-
-# Machine mail names the message it is about in its headers or in its report part.
-_MACHINE = frozenset({"bounce", "read_receipt", "auto_reply"})
-
-
-async def _thread_of(
-    session: AsyncSession,
-    mb: MailboxRuntime,
-    parsed: ParsedMessage,
-    result: Classification,
-    ctx: ClassifyContext,
-) -> int | None:
-    for mid in (*parsed.in_reply_to, *reversed(parsed.references)):
-        if mid in ctx.thread_ids:
-            return ctx.thread_ids[mid]
-    named = [
-        facts.original_message_id
-        for facts in (result.bounce, result.receipt)
-        if facts is not None and facts.original_message_id
-    ]
-    if not named:
-        return None
-    root = await session.scalar(
-        select(Thread.id).where(
-            Thread.mailbox_id == mb.mailbox_id, Thread.root_message_id.in_(named)
-        )
-    )
-    if root is not None:
-        return root
-    return await session.scalar(select(Step.thread_id).where(Step.message_id.in_(named)))
 
 
 async def _seen_message_id(session: AsyncSession, mb: MailboxRuntime, p: ParsedMessage) -> bool:

@@ -1,0 +1,80 @@
+"""Database look-ups around the pure classifier: what a message's ids refer to.
+
+Used by the daemon for each fetched message (one mailbox) and by ``followupd classify --db``
+(all mailboxes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followupd.classify.base import Classification, ClassifyContext
+from followupd.mail.parse import ParsedMessage
+from followupd.model import Draft, Step, Thread
+
+# Machine mail names the message it is about in its headers or in its report part.
+MACHINE_LABELS = frozenset({"bounce", "read_receipt", "auto_reply"})
+
+
+async def classify_context(
+    session: AsyncSession,
+    parsed: ParsedMessage,
+    *,
+    mailbox_id: int | None,
+    rep_addresses: Iterable[str],
+    cadences: Iterable[str],
+) -> ClassifyContext:
+    """The context for classifying ``parsed``: which of its ids are ours."""
+    ids = [*parsed.in_reply_to, *parsed.references]
+    review_ids: dict[str, int] = {}
+    thread_ids: dict[str, int] = {}
+    if ids:
+        rows = await session.execute(
+            select(Draft.review_message_id, Draft.id).where(Draft.review_message_id.in_(ids))
+        )
+        review_ids = {mid: draft_id for mid, draft_id in rows}
+        roots_q = select(Thread.root_message_id, Thread.id).where(Thread.root_message_id.in_(ids))
+        if mailbox_id is not None:
+            roots_q = roots_q.where(Thread.mailbox_id == mailbox_id)
+        roots = await session.execute(roots_q)
+        sent = await session.execute(
+            select(Step.message_id, Step.thread_id).where(Step.message_id.in_(ids))
+        )
+        thread_ids = {mid: tid for mid, tid in [*roots, *sent] if mid is not None}
+    return ClassifyContext(
+        rep_addresses=frozenset(rep_addresses),
+        review_ids=review_ids,
+        thread_ids=thread_ids,
+        known_cadences=frozenset(cadences),
+    )
+
+
+async def thread_of(
+    session: AsyncSession,
+    parsed: ParsedMessage,
+    result: Classification,
+    ctx: ClassifyContext,
+    *,
+    mailbox_id: int | None,
+) -> int | None:
+    """The tracked thread machine mail is about: by its headers, else by its report part."""
+    for mid in (*parsed.in_reply_to, *reversed(parsed.references)):
+        if mid in ctx.thread_ids:
+            return ctx.thread_ids[mid]
+    named = [
+        facts.original_message_id
+        for facts in (result.bounce, result.receipt)
+        if facts is not None and facts.original_message_id
+    ]
+    if not named:
+        return None
+    roots_q = select(Thread.id).where(Thread.root_message_id.in_(named))
+    if mailbox_id is not None:
+        roots_q = roots_q.where(Thread.mailbox_id == mailbox_id)
+    root = await session.scalar(roots_q)
+    if root is not None:
+        return root
+    return await session.scalar(select(Step.thread_id).where(Step.message_id.in_(named)))
