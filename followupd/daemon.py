@@ -65,7 +65,11 @@ class Daemon:
         """Migrate, load, connect and arm; returns the shared runtime."""
         library, cadences = load_content(self.cfg)
         db = Database(self.cfg.settings.daemon.database_url)
-        await upgrade(db)
+        try:
+            await upgrade(db)
+        except BaseException:
+            await db.close()
+            raise
         scheduler = WorkScheduler(self.clock)
         rt = Runtime(
             config=self.cfg,

@@ -37,3 +37,7 @@ class CommandError(FollowupdError):
 
 class StateError(FollowupdError):
     """A thread state transition that the transition table does not allow."""
+
+
+class DatabaseError(FollowupdError):
+    """The configured database cannot be used (before any connection is tried)."""

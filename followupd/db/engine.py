@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -14,10 +16,32 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from followupd.errors import DatabaseError
+
+
+def _sqlite_problem(url: str) -> str | None:
+    """Why the SQLite file of ``url`` cannot be opened, found before any driver thread starts.
+
+    aiosqlite reports a failed open from its own thread; checking first gives one clear
+    message and no thread left behind.
+    """
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    parent = Path(path).expanduser().parent
+    if not parent.is_dir():
+        return f"unable to open database file: directory {parent} does not exist"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"unable to open database file: directory {parent} is not writable"
+    return None
+
 
 def make_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
+        problem = _sqlite_problem(url)
+        if problem:
+            raise DatabaseError(f"cannot use the database {url}: {problem}")
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
