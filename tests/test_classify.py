@@ -261,3 +261,42 @@ def test_corpus_human_replies_on_tracked_threads_are_replies() -> None:
         assert (verdict.label, verdict.thread_id) == ("reply", 1), entry["path"]
         checked += 1
     assert checked >= 15
+
+
+SUBJECT_CTX = ClassifyContext(
+    rep_addresses=frozenset({REP}),
+    subject_threads={("buyer.example", "pi 2026-118 deep groove ball bearings"): 9},
+)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "AW: PI 2026-118 deep groove ball bearings",
+        "RE: RE: Fwd: pi 2026-118  Deep Groove Ball Bearings",
+        "[EXT] Re: PI 2026-118 deep groove ball bearings",
+        "回复：PI 2026-118 deep groove ball bearings",
+        "PI 2026-118 deep groove ball bearings",
+    ],
+)
+def test_reply_without_threading_headers_is_matched_by_subject_and_domain(subject: str) -> None:
+    # A colleague of the buyer (same domain) writes a fresh mail: one company is one account.
+    msg = parse(f"From: Li Na <li.na@buyer.example>\nTo: {REP}\nSubject: {subject}")
+    verdict = classify(msg, SUBJECT_CTX)
+    assert (verdict.label, verdict.thread_id) == ("reply", 9)
+    assert verdict.evidence["matched"] == "subject and domain buyer.example"
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject"),
+    [
+        ("someone@other.example", "AW: PI 2026-118 deep groove ball bearings"),  # other company
+        ("li.na@buyer.example", "AW: PI 2026-119 deep groove ball bearings"),  # other subject
+        (REP, "Re: PI 2026-118 deep groove ball bearings"),  # the rep's own mail
+    ],
+)
+def test_subject_match_needs_the_buyers_domain_and_the_same_subject(
+    sender: str, subject: str
+) -> None:
+    msg = parse(f"From: {sender}\nTo: {REP}\nSubject: {subject}")
+    assert classify(msg, SUBJECT_CTX).label != "reply"

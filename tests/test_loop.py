@@ -26,6 +26,31 @@ async def test_full_loop(tmp_path: Path, db_url: str) -> None:
         assert flags and all(b"\\Seen" not in f and b"\\Deleted" not in f for f in flags)
 
 
+async def test_colleague_answering_without_threading_headers_stops_the_thread(
+    tmp_path: Path,
+) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        await w.rep_replies(w.reviews()[0], "approve")
+        # A colleague at the buyer's company writes a fresh mail: no In-Reply-To/References.
+        w.imap.append(
+            w.imap_user,
+            (
+                "From: Li Na <li.na@buyer-corp.test>\r\n"
+                f"To: <{REP}>\r\nSubject: AW: PI 2026-118 deep groove ball bearings\r\n"
+                "Message-ID: <fresh.1@buyer-corp.test>\r\n\r\nWe take it. Li Na\r\n"
+            ).encode(),
+        )
+        await w.settle()
+        assert await thread_states(w) == ["replied"]
+        assert len(w.notices("Buyer replied:")) == 1
+        for _ in range(10):
+            if await w.advance() is None:
+                break
+        assert followups(w) == []
+
+
 async def test_polling_when_idle_is_not_used(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -51,6 +51,9 @@ class ClassifyContext:
     review_ids: Mapping[str, int] = field(default_factory=dict)
     thread_ids: Mapping[str, int] = field(default_factory=dict)
     known_cadences: frozenset[str] = frozenset()
+    # (buyer domain, subject thread key) -> thread id, for the sender's domain: replies whose
+    # client dropped In-Reply-To/References are matched by these.
+    subject_threads: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.plus_tag or "+" in self.plus_tag or "@" in self.plus_tag:

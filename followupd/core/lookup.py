@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.classify.base import Classification, ClassifyContext
 from followupd.mail.parse import ParsedMessage
-from followupd.model import Draft, Step, Thread
+from followupd.mail.subject import thread_key
+from followupd.model import Contact, Draft, Step, Thread
 
 # Machine mail names the message it is about in its headers or in its report part.
 MACHINE_LABELS = frozenset({"bounce", "read_receipt", "auto_reply"})
@@ -49,7 +50,28 @@ async def classify_context(
         review_ids=review_ids,
         thread_ids=thread_ids,
         known_cadences=frozenset(cadences),
+        subject_threads=await _subject_threads(session, parsed, mailbox_id),
     )
+
+
+async def _subject_threads(
+    session: AsyncSession, parsed: ParsedMessage, mailbox_id: int | None
+) -> dict[tuple[str, str], int]:
+    """(domain, subject key) -> newest thread, for the threads of the sender's company."""
+    author = parsed.from_ or parsed.sender
+    if author is None or "@" not in author.email:
+        return {}
+    domain = author.email.rpartition("@")[2]
+    query = (
+        select(Thread.subject, Thread.id)
+        .join(Contact, Contact.id == Thread.contact_id)
+        .where(Contact.domain == domain)
+        .order_by(Thread.id)
+    )
+    if mailbox_id is not None:
+        query = query.where(Thread.mailbox_id == mailbox_id)
+    # Later threads overwrite earlier ones with the same subject: the newest one wins.
+    return {(domain, thread_key(subject)): tid for subject, tid in await session.execute(query)}
 
 
 async def thread_of(
