@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
-from typing import Any
 
 import pytest
+from corpus_data import CORPUS, classified_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +17,6 @@ from followupd.errors import MailParseError
 from followupd.mail.parse import parse_message
 from followupd.mail.report import all_failures, extract_report
 
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="mail corpus not available")
 
 REP = "zhang@factory.example"
@@ -271,22 +268,6 @@ def test_big_returned_attachment_is_read_quickly() -> None:
     assert time.perf_counter() - started < 5
 
 
-def corpus() -> list[tuple[str, str, Classification]]:
-    if not CORPUS.is_dir():
-        return []
-    with (CORPUS / "manifest.toml").open("rb") as fh:
-        entries: list[dict[str, Any]] = tomllib.load(fh)["message"]
-    found = []
-    ctx = ClassifyContext(rep_addresses=frozenset({"rep@factory.example"}))
-    for entry in entries:
-        try:
-            msg = parse_message((CORPUS / entry["path"]).read_bytes())
-        except MailParseError:
-            continue
-        found.append((entry["path"], entry["label"], classify(msg, ctx)))
-    return found
-
-
 def predicted(verdict: Classification) -> str | None:
     if verdict.bounce is not None:
         return "bounce_hard" if verdict.bounce.hard else "bounce_soft"
@@ -295,7 +276,7 @@ def predicted(verdict: Classification) -> str | None:
 
 @needs_corpus
 def test_corpus_bounces(capsys: pytest.CaptureFixture[str]) -> None:
-    results = corpus()
+    results = classified_corpus()
     for path, label, verdict in results:
         if label == "bounce_hard":
             assert verdict.bounce is not None and verdict.bounce.hard, path

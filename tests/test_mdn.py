@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
-from typing import Any
 
 import pytest
+from corpus_data import CORPUS, classified_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +16,6 @@ from followupd.errors import MailParseError
 from followupd.mail.parse import parse_message
 from followupd.mail.report import extract_report
 
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="mail corpus not available")
 
 REP = "zhang@factory.example"
@@ -130,25 +127,9 @@ def test_receipt_is_not_a_bounce_even_from_a_mail_system() -> None:
     assert verdict.label == "read_receipt" and verdict.bounce is None
 
 
-def corpus() -> list[tuple[str, str, Classification]]:
-    if not CORPUS.is_dir():
-        return []
-    with (CORPUS / "manifest.toml").open("rb") as fh:
-        entries: list[dict[str, Any]] = tomllib.load(fh)["message"]
-    found = []
-    ctx = ClassifyContext(rep_addresses=frozenset({"rep@factory.example"}))
-    for entry in entries:
-        try:
-            msg = parse_message((CORPUS / entry["path"]).read_bytes())
-        except MailParseError:
-            continue
-        found.append((entry["path"], entry["label"], classify(msg, ctx)))
-    return found
-
-
 @needs_corpus
 def test_corpus_read_receipts(capsys: pytest.CaptureFixture[str]) -> None:
-    results = corpus()
+    results = classified_corpus()
     actual = [(p, v) for p, label, v in results if label == "mdn"]
     guessed = [(p, label) for p, label, v in results if v.label == "read_receipt"]
     for path, verdict in actual:
