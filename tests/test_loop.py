@@ -56,7 +56,10 @@ async def test_polling_when_idle_is_not_used(
 ) -> None:
     caplog.set_level(logging.INFO, logger="followupd.imap.watcher")
     async with World(tmp_path, imap_idle=False) as w:
-        assert "watching INBOX (polling)" in caplog.text
+        assert (
+            "watching INBOX [inbox: configured], Sent [sent: well-known name 'Sent'] (polling)"
+            in caplog.text
+        )
         await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
         assert await thread_states(w) == ["active"]
         await w.advance_until(lambda: len(w.reviews()) == 1)

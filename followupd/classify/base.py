@@ -30,8 +30,17 @@ __all__ = [
 
 # "other" is everything no detector claims (newsletters, notifications, unrelated mail):
 # recorded, never acted upon.
+# "rep_reply" only comes from the rep's Sent folder: the rep answered a tracked thread by hand.
 Label = Literal[
-    "own", "command", "enrollment", "bounce", "read_receipt", "auto_reply", "reply", "other"
+    "own",
+    "command",
+    "enrollment",
+    "bounce",
+    "read_receipt",
+    "auto_reply",
+    "reply",
+    "rep_reply",
+    "other",
 ]
 # What a buyer's reply says, for the rep's notification and the suggested next step.
 Intent = Literal["interested", "comparing", "later", "price", "unsubscribe"]
@@ -89,7 +98,8 @@ class BounceFacts:
     ``hard`` is True for permanent failures (unknown user or domain, policy rejection) and
     False for transient ones (mailbox full, delays); ``status`` and ``diagnostic`` are the DSN
     fields when the report has them. ``original_message_id`` is the id of the mail that
-    bounced, when the report quotes it.
+    bounced, when the report quotes it. ``delayed`` is True for a warning that the sending
+    server is still trying: the mail may yet arrive, so it must not be sent again.
     """
 
     hard: bool
@@ -97,6 +107,7 @@ class BounceFacts:
     status: str | None = None
     diagnostic: str | None = None
     original_message_id: str | None = None
+    delayed: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,16 +1,27 @@
 """TOML configuration → frozen, validated settings, with secrets resolved.
 
-Loading is two passes: the file is validated against the models (``models``), then every
-secret reference is resolved (``secrets``); ``load`` reports all problems of both together.
+Loading is three passes: a mailbox's provider preset (``providers.toml``) fills in the keys it
+leaves out, the result is validated against the models (``models``), then every secret
+reference is resolved (``secrets``); ``load`` reports all problems together.
 """
 
-from followupd.config.load import LoadedConfig, load_config, load_config_data, summary
+from followupd.config.load import (
+    LoadedConfig,
+    apply_presets,
+    load_config,
+    load_config_data,
+    provider_note,
+    provider_presets,
+    summary,
+)
 from followupd.config.models import (
+    PROVIDERS,
     ApprovalSettings,
     CompanySettings,
     DaemonSettings,
     ImapSettings,
     MailboxSettings,
+    Provider,
     SecretRef,
     ServerSettings,
     Settings,
@@ -20,19 +31,24 @@ from followupd.config.models import (
 from followupd.config.secrets import Secrets
 
 __all__ = [
+    "PROVIDERS",
     "ApprovalSettings",
     "CompanySettings",
     "DaemonSettings",
     "ImapSettings",
     "LoadedConfig",
     "MailboxSettings",
+    "Provider",
     "SecretRef",
     "Secrets",
     "ServerSettings",
     "Settings",
     "SmtpSettings",
     "WorkingHoursSettings",
+    "apply_presets",
     "load_config",
     "load_config_data",
+    "provider_note",
+    "provider_presets",
     "summary",
 ]

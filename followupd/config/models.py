@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TlsMode = Literal["implicit", "starttls", "none"]
+# The names of the shipped presets (followupd/config/providers.toml, one table each).
+Provider = Literal[
+    "gmail", "outlook365", "netease-qiye", "aliyun-qiye", "exmail-qq", "zoho", "dovecot"
+]
+PROVIDERS: tuple[str, ...] = get_args(Provider)
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -91,20 +96,43 @@ class ServerSettings(_Strict):
 
 class ImapSettings(ServerSettings):
     port: int = Field(default=993, ge=1, le=65535)
+    # Watched besides the Sent folder, which has its own key.
     folders: tuple[str, ...] = ("INBOX",)
     idle: bool = True
     # How often to poll when the server has no IDLE, and as a safety net while idling.
     poll_seconds: float = Field(default=60.0, gt=0)
+    # "auto" finds the Sent folder on the server, "" leaves Sent unwatched, anything else
+    # names the folder: its name differs by provider and by the language of the account.
+    sent_folder: str = "auto"
+    # Names to try first when looking for the Sent folder; servers without SPECIAL-USE often
+    # call it something local ("已发送", "Sent Messages").
+    sent_folder_hints: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    # Some servers (NetEase) refuse SELECT until the client has identified itself with ID
+    # (RFC 2971); "auto" sends it whenever the server advertises the capability.
+    send_id: bool | Literal["auto"] = "auto"
+
+    @field_validator("send_id", mode="before")
+    @classmethod
+    def _send_id(cls, v: object) -> object:
+        # One plain message instead of one per member of the union; and no "yes" or 1.
+        if v is True or v is False or v == "auto":
+            return v
+        raise ValueError('expected true, false or "auto"')
 
 
 class SmtpSettings(ServerSettings):
     port: int = Field(default=465, ge=1, le=65535)
+    # Providers suspend a mailbox that sends more than its daily quota, taking the rep's own
+    # mail down with it; followupd holds follow-ups back before that. None: no limit.
+    daily_limit: int | None = Field(default=None, ge=1, strict=True)
 
 
 class MailboxSettings(_Strict):
     """One rep's mailbox."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    # A preset that filled in whatever the mailbox tables leave out (see load.py).
+    provider: Provider | None = None
     rep_address: Email
     rep_name: str = Field(min_length=1)
     rep_phone: str | None = None

@@ -25,7 +25,7 @@ from followupd.errors import CommandError
 from followupd.mail.parse import ParsedMessage
 from followupd.model import Contact, Draft, Step, Thread
 from followupd.sequence.sendtime import pick_send_time
-from followupd.sequence.states import ThreadState
+from followupd.sequence.states import AUTOMATED_STATES, ThreadState
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +167,12 @@ async def on_reply(
     actions: list[AfterCommit] = [outbound.disarm_action(rt, step_ids)]
     name = msg.from_.name if msg.from_ and msg.from_.name else sender
     advice = NEXT_STEP.get(cls.intent or "", "Read it and answer in person.")
-    if cls.intent == "unsubscribe":
-        contact = await session.get(Contact, thread.contact_id)
-        if contact is not None and contact.email == sender:
-            contact.suppressed, contact.suppressed_reason = True, "asked to be removed"
+    contact = await session.get(Contact, thread.contact_id)
+    if contact is not None:
+        # Mail reaches them: earlier temporary failures no longer count towards giving up.
+        contact.soft_bounces = 0
+    if cls.intent == "unsubscribe" and contact is not None and contact.email == sender:
+        contact.suppressed, contact.suppressed_reason = True, "asked to be removed"
     actions.append(
         tell_rep(
             rt,
@@ -183,6 +185,50 @@ async def on_reply(
         )
     )
     return actions
+
+
+async def on_rep_reply(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    cls: Classification,
+) -> list[AfterCommit]:
+    """The rep wrote to the buyer by hand on a tracked thread: the rep took it over.
+
+    Automation pauses with no end date, so nothing followupd planned can cross what the rep
+    wrote. A thread that is already out of automation (replied, stopped ...) stays as it is.
+    """
+    if cls.thread_id is None:
+        return []
+    thread = await session.get(Thread, cls.thread_id)
+    if thread is None or ThreadState(thread.state) not in AUTOMATED_STATES:
+        return []
+    now = rt.clock.now()
+    if not transition(
+        session,
+        thread,
+        ThreadState.PAUSED,
+        at=now,
+        cause=f"the rep wrote to the buyer by hand <{msg.message_id}>",
+    ):
+        return []
+    thread.paused_until = None
+    step_ids = await cancel_open_steps(session, thread, cause="the rep took over", at=now)
+    plus = mb.settings.rep_address.replace("@", "+fu@")
+    return [
+        outbound.disarm_action(rt, step_ids),
+        tell_rep(
+            rt,
+            mb,
+            f"You took over: {thread.subject}",
+            f"You wrote to the buyer yourself on '{thread.subject}' (your mail: {msg.subject}).\n"
+            "followupd paused this thread and cancelled what it had planned, so nothing it "
+            "sends can cross your mail.\n\n"
+            f"To have followupd follow up again, Bcc {plus} on your next mail in this "
+            "conversation.\n",
+        ),
+    ]
 
 
 # How the rep is told what a reply seems to say, and what usually works next.

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.classify.base import Classification
-from followupd.classify.pipeline import classify
+from followupd.classify.pipeline import DETECTORS, SENT_DETECTORS, classify
 from followupd.core import handlers, machine
 from followupd.core.lookup import MACHINE_LABELS, classify_context, thread_of
 from followupd.core.notify import AfterCommit
@@ -41,6 +41,7 @@ DISPATCH: dict[str, Handler] = {
     "read_receipt": machine.on_read_receipt,
     "auto_reply": machine.on_auto_reply,
     "reply": handlers.on_reply,
+    "rep_reply": handlers.on_rep_reply,
 }
 
 
@@ -94,34 +95,30 @@ async def _process(
             "mailbox %s: %s/%d quarantined: %s", mb.settings.name, item.folder, item.uid, exc
         )
         return []
-    if item.resync and parsed.message_id and await _seen_message_id(session, mb, parsed):
+    copy_of = await _seen_message_id(session, mb, parsed) if parsed.message_id else None
+    if copy_of is not None:
+        # The same message seen again: a rule moved it to another watched folder, the inbox
+        # and Sent copies of one mail, or a folder read again after a UIDVALIDITY change.
+        # It was handled the first time; recording the sighting keeps restarts idempotent.
+        session.add(
+            _message_row(rt, mb, item, parsed, None, "copy", {"copy_of": copy_of or "(sent)"})
+        )
         await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
         return []
+    sent = item.role == "sent"
     ctx = await classify_context(
         session,
         parsed,
         mailbox_id=mb.mailbox_id,
         rep_addresses=[mb.settings.rep_address],
         cadences=rt.cadences,
+        sent=sent,
     )
-    result = classify(parsed, ctx)
+    result = classify(parsed, ctx, SENT_DETECTORS if sent else DETECTORS)
     if result.thread_id is None and result.label in MACHINE_LABELS:
         thread_id = await thread_of(session, parsed, result, ctx, mailbox_id=mb.mailbox_id)
         result = replace(result, thread_id=thread_id)
-    session.add(
-        Message(
-            mailbox_id=mb.mailbox_id,
-            thread_id=result.thread_id,
-            message_id=parsed.message_id,
-            folder=item.folder,
-            uidvalidity=item.uidvalidity,
-            uid=item.uid,
-            direction="in",
-            label=result.label,
-            evidence=json.dumps(dict(result.evidence), ensure_ascii=False),
-            at=rt.clock.now(),
-        )
-    )
+    session.add(_message_row(rt, mb, item, parsed, result.thread_id, result.label, result.evidence))
     log.info(
         "mailbox %s: %s/%d <%s> is %s",
         mb.settings.name,
@@ -136,13 +133,41 @@ async def _process(
     return after
 
 
-async def _seen_message_id(session: AsyncSession, mb: MailboxRuntime, p: ParsedMessage) -> bool:
-    found = await session.scalar(
-        select(Message.id)
-        .where(Message.mailbox_id == mb.mailbox_id, Message.message_id == p.message_id)
-        .limit(1)
+def _message_row(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    item: Fetched,
+    parsed: ParsedMessage,
+    thread_id: int | None,
+    label: str,
+    evidence: Mapping[str, str],
+) -> Message:
+    return Message(
+        mailbox_id=mb.mailbox_id,
+        thread_id=thread_id,
+        message_id=parsed.message_id,
+        folder=item.folder,
+        uidvalidity=item.uidvalidity,
+        uid=item.uid,
+        direction="out" if item.role == "sent" else "in",
+        label=label,
+        evidence=json.dumps(dict(evidence), ensure_ascii=False),
+        at=rt.clock.now(),
     )
-    return found is not None
+
+
+async def _seen_message_id(
+    session: AsyncSession, mb: MailboxRuntime, p: ParsedMessage
+) -> str | None:
+    """The folder where this Message-ID was handled before ("" for mail we sent), or None."""
+    found = (
+        await session.execute(
+            select(Message.folder)
+            .where(Message.mailbox_id == mb.mailbox_id, Message.message_id == p.message_id)
+            .limit(1)
+        )
+    ).first()
+    return None if found is None else (found[0] or "")
 
 
 async def _save_cursor(

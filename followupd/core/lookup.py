@@ -27,9 +27,17 @@ async def classify_context(
     mailbox_id: int | None,
     rep_addresses: Iterable[str],
     cadences: Iterable[str],
+    sent: bool = False,
 ) -> ClassifyContext:
-    """The context for classifying ``parsed``: which of its ids are ours."""
+    """The context for classifying ``parsed``: which of its ids are ours.
+
+    ``sent``: the message is from the rep's Sent folder. Its own Message-ID is looked up too
+    (it may be a tracked mail), and subjects are matched for its recipients' domains, since
+    the buyer is the one written to.
+    """
     ids = [*parsed.in_reply_to, *parsed.references]
+    if sent and parsed.message_id:
+        ids.append(parsed.message_id)
     review_ids: dict[str, int] = {}
     thread_ids: dict[str, int] = {}
     if ids:
@@ -41,37 +49,50 @@ async def classify_context(
         if mailbox_id is not None:
             roots_q = roots_q.where(Thread.mailbox_id == mailbox_id)
         roots = await session.execute(roots_q)
-        sent = await session.execute(
+        followups = await session.execute(
             select(Step.message_id, Step.thread_id).where(Step.message_id.in_(ids))
         )
-        thread_ids = {mid: tid for mid, tid in [*roots, *sent] if mid is not None}
+        thread_ids = {mid: tid for mid, tid in [*roots, *followups] if mid is not None}
     return ClassifyContext(
         rep_addresses=frozenset(rep_addresses),
         review_ids=review_ids,
         thread_ids=thread_ids,
         known_cadences=frozenset(cadences),
-        subject_threads=await _subject_threads(session, parsed, mailbox_id),
+        subject_threads=await _subject_threads(
+            session, _recipient_domains(parsed) if sent else _author_domain(parsed), mailbox_id
+        ),
     )
 
 
-async def _subject_threads(
-    session: AsyncSession, parsed: ParsedMessage, mailbox_id: int | None
-) -> dict[tuple[str, str], int]:
-    """(domain, subject key) -> newest thread, for the threads of the sender's company."""
+def _author_domain(parsed: ParsedMessage) -> list[str]:
     author = parsed.from_ or parsed.sender
     if author is None or "@" not in author.email:
+        return []
+    return [author.email.rpartition("@")[2]]
+
+
+def _recipient_domains(parsed: ParsedMessage) -> list[str]:
+    return sorted({a.email.rpartition("@")[2] for a in (*parsed.to, *parsed.cc) if "@" in a.email})
+
+
+async def _subject_threads(
+    session: AsyncSession, domains: list[str], mailbox_id: int | None
+) -> dict[tuple[str, str], int]:
+    """(domain, subject key) -> newest thread, for the threads of those buyer companies."""
+    if not domains:
         return {}
-    domain = author.email.rpartition("@")[2]
     query = (
-        select(Thread.subject, Thread.id)
+        select(Contact.domain, Thread.subject, Thread.id)
         .join(Contact, Contact.id == Thread.contact_id)
-        .where(Contact.domain == domain)
+        .where(Contact.domain.in_(domains))
         .order_by(Thread.id)
     )
     if mailbox_id is not None:
         query = query.where(Thread.mailbox_id == mailbox_id)
     # Later threads overwrite earlier ones with the same subject: the newest one wins.
-    return {(domain, thread_key(subject)): tid for subject, tid in await session.execute(query)}
+    return {
+        (domain, thread_key(subject)): tid for domain, subject, tid in await session.execute(query)
+    }
 
 
 async def thread_of(

@@ -69,6 +69,14 @@ class EmbeddedImap:
         self._thread.start()
         if not self._ready.wait(15) or self._error is not None:
             raise RuntimeError(f"embedded IMAP server did not start: {self._error}")
+        # Like a real account: a Sent folder, here without SPECIAL-USE (pymap has none), so
+        # followupd has to find it by its name.
+        for user in self.users:
+            client = self.client(user)
+            try:
+                client.create_folder("Sent")
+            finally:
+                client.logout()
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:

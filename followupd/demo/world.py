@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -18,6 +18,7 @@ from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
@@ -63,8 +64,22 @@ class World:
         imap_password: str = IMAP_PASSWORD,
         start: datetime = datetime(2026, 11, 23, 1, 30, tzinfo=UTC),
         imap_idle: bool = True,
+        save_sent: bool = True,
+        create_folders: tuple[str, ...] = (),
+        imap_port: int | None = None,
+        imap_extra: Mapping[str, Any] | None = None,
+        mailbox_extra: Mapping[str, Any] | None = None,
+        smtp_extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.imap_idle = imap_idle
+        self.save_sent = save_sent
+        self.create_folders = create_folders
+        # Tests point the daemon at a proxy in front of the server, or add settings
+        # (folders, provider preset) to the mailbox and its IMAP table.
+        self.imap_port = imap_port
+        self.imap_extra = dict(imap_extra or {})
+        self.mailbox_extra = dict(mailbox_extra or {})
+        self.smtp_extra = dict(smtp_extra or {})
         self.workdir = workdir
         self.db_url = db_url or f"sqlite+aiosqlite:///{workdir / 'followupd.db'}"
         self._own_imap = imap is None
@@ -82,6 +97,8 @@ class World:
         if isinstance(self.imap, EmbeddedImap):
             await asyncio.to_thread(self.imap.start)
         self.smtp.start()
+        if self.create_folders:
+            await asyncio.to_thread(self._create_folders)
         self.config = self._config()
         await self.start_daemon()
         return self
@@ -93,6 +110,15 @@ class World:
         self.smtp.stop()
         if isinstance(self.imap, EmbeddedImap):
             await asyncio.to_thread(self.imap.stop)
+
+    def _create_folders(self) -> None:
+        client = self.imap.client(self.imap_user)
+        try:
+            for name in self.create_folders:
+                if not client.folder_exists(name):
+                    client.create_folder(name)
+        finally:
+            client.logout()
 
     async def start_daemon(self) -> None:
         assert self.config is not None
@@ -124,18 +150,21 @@ class World:
                     "rep_timezone": REP_TZ.key,
                     "imap": {
                         **server,
-                        "port": self.imap.port,
+                        "port": self.imap_port or self.imap.port,
                         "user": self.imap_user,
                         "password_env": "FOLLOWUPD_IMAP_PASSWORD",
                         "poll_seconds": 5.0,
                         "idle": self.imap_idle,
+                        **self.imap_extra,
                     },
                     "smtp": {
                         **server,
                         "port": self.smtp.port,
                         "user": SMTP_USER,
                         "password_env": "FOLLOWUPD_SMTP_PASSWORD",
+                        **self.smtp_extra,
                     },
+                    **self.mailbox_extra,
                 }
             ],
         }
@@ -190,7 +219,14 @@ class World:
 
     # -- the people -----------------------------------------------------------------------
 
-    async def _submit(self, msg: EmailMessage, recipients: list[str]) -> None:
+    async def _submit(
+        self, msg: EmailMessage, recipients: list[str], *, bcc: str | None = None
+    ) -> None:
+        """Send as Anna's mail client does: over SMTP, then a copy (with Bcc) into Sent."""
+        if self.save_sent:
+            # Clients keep the Bcc header in the Sent copy only.
+            raw = (f"Bcc: {bcc}\r\n".encode() if bcc else b"") + msg.as_bytes()
+            await asyncio.to_thread(self.imap.append, self.imap_user, raw, "Sent")
         await aiosmtplib.send(
             msg,
             hostname="127.0.0.1",
@@ -229,7 +265,7 @@ class World:
         plus = REP.replace("@", f"+fu-{cadence}@" if cadence else "+fu@")
         # The Bcc header is not transmitted; the plus address is only in the envelope.
         self.note("rep", f"sends '{subject}' to {buyer}, Bcc {plus}")
-        await self._submit(msg, [buyer, plus])
+        await self._submit(msg, [buyer, plus], bcc=plus)
         await self.settle()
         return mid
 

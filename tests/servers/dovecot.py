@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from imapclient import IMAPClient
+
 __all__ = ["DovecotError", "DovecotServer", "dovecot_binary"]
 
 # Dovecot refuses to run mail processes as root, so when the tests run as root
@@ -412,3 +414,25 @@ service anvil {{
             return grp.getgrgid(gid).gr_name
         except KeyError:
             return "nogroup"
+
+
+class DovecotStore:
+    """Delivers into, and reads from, a Dovecot mailbox (what the embedded MTA needs)."""
+
+    def __init__(self, server: DovecotServer) -> None:
+        self.server = server
+        self.host = server.host
+        self.port = server.port
+
+    def client(self, user: str) -> IMAPClient:
+        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
+        client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.login(user, self.server.users[user])
+        return client
+
+    def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
+        client = self.client(user)
+        try:
+            client.append(folder, raw)
+        finally:
+            client.logout()
