@@ -113,3 +113,18 @@ def unseen_flags(w: World) -> list[tuple[bytes, ...]]:
         return [tuple(v[b"FLAGS"]) for v in client.fetch(uids, ["FLAGS"]).values()]
     finally:
         client.logout()
+
+
+async def one_followup_sent(w: World) -> str:
+    """Enroll, approve and send the first follow-up; return its Message-ID."""
+    await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
+    await w.advance_until(lambda: len(w.reviews()) == 1)
+    await w.rep_replies(w.reviews()[0], "approve")
+    await w.advance_until(lambda: len(followups(w)) == 1)
+    return str(followups(w)[0].message["Message-ID"]).strip("<>")
+
+
+async def deliver_text(w: World, raw: str) -> None:
+    """Put a hand-written message (LF line ends) into INBOX and let the daemon see it."""
+    w.imap.append(w.imap_user, raw.replace("\n", "\r\n").encode())
+    await w.settle()

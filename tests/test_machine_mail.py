@@ -7,27 +7,13 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from loop_helpers import events, followups, steps, thread_states
+from loop_helpers import deliver_text, events, followups, one_followup_sent, steps, thread_states
 from sqlalchemy import select
 
 from followupd.demo.world import BUYER, BUYER_TZ, REP, World
 from followupd.model import Contact, Step
 
 pytestmark = pytest.mark.pymap
-
-
-async def _one_followup_sent(w: World) -> str:
-    """Enroll, approve and send the first follow-up; return its Message-ID."""
-    await w.rep_sends_pi(subject="PI 2026-118 deep groove ball bearings")
-    await w.advance_until(lambda: len(w.reviews()) == 1)
-    await w.rep_replies(w.reviews()[0], "approve")
-    await w.advance_until(lambda: len(followups(w)) == 1)
-    return str(followups(w)[0].message["Message-ID"]).strip("<>")
-
-
-async def _deliver(w: World, raw: str) -> None:
-    w.imap.append(w.imap_user, raw.replace("\n", "\r\n").encode())
-    await w.settle()
 
 
 async def _step2_due(w: World) -> datetime:
@@ -40,10 +26,10 @@ async def _step2_due(w: World) -> datetime:
 
 async def test_out_of_office_moves_the_next_step_past_the_return(tmp_path: Path) -> None:
     async with World(tmp_path) as w:
-        fu = await _one_followup_sent(w)
+        fu = await one_followup_sent(w)
         due_before = await _step2_due(w)
         back = (w.clock.now() + timedelta(days=20)).astimezone(BUYER_TZ).date()
-        await _deliver(
+        await deliver_text(
             w,
             (
                 f"From: Hans Becker <{BUYER}>\nTo: {REP}\nSubject: Automatic reply: PI 2026-118\n"
@@ -65,8 +51,8 @@ async def test_out_of_office_moves_the_next_step_past_the_return(tmp_path: Path)
 
 async def test_hard_bounce_suppresses_and_stops(tmp_path: Path) -> None:
     async with World(tmp_path) as w:
-        fu = await _one_followup_sent(w)
-        await _deliver(
+        fu = await one_followup_sent(w)
+        await deliver_text(
             w,
             (
                 "From: Mail Delivery System <MAILER-DAEMON@mx.buyer-corp.test>\n"
@@ -99,8 +85,8 @@ async def test_hard_bounce_suppresses_and_stops(tmp_path: Path) -> None:
 
 async def test_read_receipt_is_remembered_on_the_followup(tmp_path: Path) -> None:
     async with World(tmp_path) as w:
-        fu = await _one_followup_sent(w)
-        await _deliver(
+        fu = await one_followup_sent(w)
+        await deliver_text(
             w,
             (
                 f"From: Hans Becker <{BUYER}>\nTo: {REP}\nSubject: Read: Re: PI 2026-118\n"
@@ -133,7 +119,7 @@ async def test_reply_intent_reaches_the_rep(
     tmp_path: Path, text: str, shown: str, suppressed: bool
 ) -> None:
     async with World(tmp_path) as w:
-        await _one_followup_sent(w)
+        await one_followup_sent(w)
         await w.buyer_replies(followups(w)[0], text)
         assert await thread_states(w) == ["replied"]
         notice = w.notices("Buyer replied:")[0].message.get_body(preferencelist=("plain",))

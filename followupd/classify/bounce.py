@@ -38,6 +38,12 @@ _DELAYED = re.compile(
     r"|could\s+not\s+send\s+message\s+for\s+past|temporary\s+failure)\b",
     re.IGNORECASE,
 )
+# Of those, the ones that say the sending server has not given up yet.
+_STILL_TRYING = re.compile(
+    r"\b(?:delayed|delay|still\s+being\s+retried|will\s+(?:continue\s+to\s+)?retry"
+    r"|could\s+not\s+send\s+message\s+for\s+past)\b",
+    re.IGNORECASE,
+)
 _DAEMON_ADDRESS = re.compile(
     r"^(?:mailer-?daemon|mail-?daemon|postmaster|mail\.delivery)@", re.IGNORECASE
 )
@@ -88,6 +94,8 @@ def detect_bounce(msg: ParsedMessage, ctx: ClassifyContext) -> Classification | 
         facts = replace(facts, original_message_id=quoted.group(1) if quoted else None)
     thread_id = _thread(msg, ctx, facts.original_message_id, evidence)
     evidence["hard"] = "yes" if facts.hard else "no"
+    if facts.delayed:
+        evidence["delayed"] = "yes"
     return Classification(label="bounce", evidence=evidence, bounce=facts, thread_id=thread_id)
 
 
@@ -118,6 +126,7 @@ def _from_dsn(report: Report) -> _Verdict | None:
         status=_status(first),
         diagnostic=first.diagnostic,
         original_message_id=report.original_message_id,
+        delayed=not hard and all(r.action == "delayed" for r in chosen),
     )
     evidence = {"check": "dsn", "action": first.action or "(none)"}
     evidence["status"] = facts.status or "(none)"
@@ -150,7 +159,8 @@ def _from_phrases(msg: ParsedMessage, report: Report | None) -> _Verdict | None:
     text = msg.subject + "\n" + _notice(msg)
     hard = not (_FULL_MAILBOX.search(text) or _DELAYED.search(text))
     original = report.original_message_id if report is not None else None
-    facts = BounceFacts(hard=hard, addresses=(), original_message_id=original)
+    delayed = not hard and not _FULL_MAILBOX.search(text) and bool(_STILL_TRYING.search(text))
+    facts = BounceFacts(hard=hard, addresses=(), original_message_id=original, delayed=delayed)
     evidence = {"check": "phrases", "subject": msg.subject[:80]}
     if sender is not None:
         evidence["sender"] = sender

@@ -1,7 +1,10 @@
 """What machine mail does to tracked threads: bounces, read receipts, out-of-office replies.
 
-None of these is ever answered. A hard bounce ends the address for good; a soft one is
-counted; a read receipt is remembered on the follow-up it names; an out-of-office reply moves
+None of these is ever answered. A hard bounce ends the address for good; a soft one (the
+receiving server gave up for now: mailbox full, greylisting, a busy server) is counted and
+the follow-up that bounced is sent again a day later, and after a few in a row the address
+is treated as dead; a delay warning changes nothing, as the mail may still arrive. A read
+receipt is remembered on the follow-up it names; an out-of-office reply moves
 the open steps to the buyer's first workday after the stated return.
 """
 
@@ -28,6 +31,10 @@ log = logging.getLogger(__name__)
 # Without a stated return date, wait this long; with one, never longer than the cap.
 OOO_DEFAULT = timedelta(days=7)
 OOO_CAP = timedelta(days=30)
+# A soft-bounced follow-up goes again after this long, at a good slot; after this many soft
+# bounces the address counts as dead (a mailbox full for weeks is not read).
+SOFT_RETRY_AFTER = timedelta(days=1)
+SOFT_BOUNCE_LIMIT = 3
 _FINAL = {
     ThreadState.WON.value,
     ThreadState.LOST.value,
@@ -60,20 +67,23 @@ async def on_bounce(
             contacts = [*contacts, *([owner] if owner else [])]
     if not contacts:
         return []
+    what = (
+        f"{', '.join(c.email for c in contacts)}: {facts.status or '?'} "
+        f"{(facts.diagnostic or '')[:200]}"
+    )
+    if facts.delayed:
+        audit(session, at=now, kind="delivery-delayed", mailbox_id=mb.mailbox_id, cause=what)
+        return []
+    reason = f"hard bounce {facts.status or ''} {(facts.diagnostic or '')[:200]}".strip()
     if not facts.hard:
         for contact in contacts:
             contact.soft_bounces += 1
-        audit(
-            session,
-            at=now,
-            kind="soft-bounce",
-            mailbox_id=mb.mailbox_id,
-            cause=f"{', '.join(c.email for c in contacts)}: {facts.status or '?'} "
-            f"{(facts.diagnostic or '')[:200]}",
-        )
-        return []
+        audit(session, at=now, kind="soft-bounce", mailbox_id=mb.mailbox_id, cause=what)
+        if max(c.soft_bounces for c in contacts) < SOFT_BOUNCE_LIMIT:
+            return await retry_bounced_step(rt, mb, session, cls, facts.original_message_id)
+        contacts = [c for c in contacts if c.soft_bounces >= SOFT_BOUNCE_LIMIT]
+        reason = f"{SOFT_BOUNCE_LIMIT} temporary failures in a row ({what.split(': ', 1)[1]})"
     actions: list[AfterCommit] = []
-    reason = f"hard bounce {facts.status or ''} {(facts.diagnostic or '')[:200]}".strip()
     for contact in contacts:
         contact.suppressed, contact.suppressed_reason = True, reason
         threads = (
@@ -99,6 +109,69 @@ async def on_bounce(
                 f"to it again. A new address for this buyer can be enrolled as usual.\n",
             )
         )
+    return actions
+
+
+async def retry_bounced_step(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    cls: Classification,
+    original_message_id: str | None,
+) -> list[AfterCommit]:
+    """Send the follow-up that soft-bounced once more, a day later, at a good slot.
+
+    Only the thread's latest sent follow-up is retried, and only while nothing newer was
+    drafted: a newer touch reaches the buyer anyway. Its Message-ID stays the same, since the
+    first copy never arrived.
+    """
+    step = None
+    if original_message_id:
+        step = await session.scalar(select(Step).where(Step.message_id == original_message_id))
+    if step is None and cls.thread_id is not None:
+        step = await session.scalar(
+            select(Step)
+            .where(Step.thread_id == cls.thread_id, Step.state == "sent")
+            .order_by(Step.number.desc())
+            .limit(1)
+        )
+    thread = await session.get(Thread, step.thread_id) if step is not None else None
+    if step is None or thread is None or step.state != "sent" or thread.state != "active":
+        return []
+    later = (
+        await session.scalars(
+            select(Step).where(Step.thread_id == thread.id, Step.number > step.number)
+        )
+    ).all()
+    if any(s.state != "planned" for s in later):
+        return []
+    now = rt.clock.now()
+    for planned in later:
+        # Planned again after the retry is sent, counted from then.
+        await session.delete(planned)
+    contact = await session.get(Contact, thread.contact_id)
+    tz = rt.buyer_tz(contact.timezone if contact else None)
+    step.state, step.sent_at = "approved", None
+    step.send_at = pick_send_time(
+        earliest=now + SOFT_RETRY_AFTER, tz=tz, hours=rt.hours, seed=step.id
+    )
+    thread.steps_done -= 1
+    cause = f"step {step.number} soft-bounced; sending it again"
+    transition(session, thread, ThreadState.DRAFTED, at=now, cause=cause)
+    transition(session, thread, ThreadState.APPROVED, at=now, cause=cause)
+    actions = [
+        disarm_action(rt, [s.id for s in later]),
+        arm_step_action(rt, step.id, "approved", step.send_at),
+        tell_rep(
+            rt,
+            mb,
+            f"Delivery failed for now: {thread.subject}",
+            f"Your follow-up to {contact.email if contact else 'the buyer'} could not be "
+            "delivered for now (the receiving server refused it temporarily).\n"
+            f"followupd will send it again on {step.send_at.astimezone(tz):%a %Y-%m-%d %H:%M} "
+            f"buyer time ({step.send_at.astimezone(mb.rep_tz):%a %H:%M} your time).\n",
+        ),
+    ]
     return actions
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.core.notify import mail_rep
 from followupd.core.outbound import MISSED_SLOT, RECHECK_TIMEOUT, RETRY_DELAY, arm_step
@@ -29,6 +30,8 @@ from followupd.sequence.states import ThreadState
 from followupd.smtp.sender import SendError
 
 log = logging.getLogger(__name__)
+
+DAY = timedelta(days=1)
 
 
 async def _recheck_mailbox(mb: MailboxRuntime) -> bool:
@@ -100,6 +103,19 @@ async def _prepare(
             return None
         if contact.suppressed:
             return None
+        held = await _over_daily_limit(session, mb, now)
+        if held is not None:
+            step.send_at = pick_send_time(earliest=held, tz=tz, hours=rt.hours, seed=step.id)
+            audit(
+                session,
+                at=now,
+                kind="resloted",
+                thread=thread,
+                cause=f"daily send limit of {mb.settings.smtp.daily_limit} reached; "
+                f"new slot {step.send_at:%Y-%m-%d %H:%M} UTC",
+            )
+            arm_step(rt, step.id, "approved", step.send_at)
+            return None
         draft = await session.scalar(
             select(Draft).where(Draft.step_id == step.id, Draft.state == "approved")
         )
@@ -136,6 +152,36 @@ async def _prepare(
             cause=f"step {step.number} <{step.message_id}>",
         )
         return message, contact.email, now
+
+
+async def _over_daily_limit(
+    session: AsyncSession, mb: MailboxRuntime, now: datetime
+) -> datetime | None:
+    """When the mailbox sent its daily limit in the last 24 hours: the moment it may again.
+
+    Providers count a rolling day and suspend a mailbox that goes over, which would stop the
+    rep's own mail too.
+    """
+    limit = mb.settings.smtp.daily_limit
+    if limit is None:
+        return None
+    times = (
+        await session.scalars(
+            select(Step.sent_at)
+            .join(Thread, Thread.id == Step.thread_id)
+            .where(
+                Thread.mailbox_id == mb.mailbox_id,
+                Step.sent_at.is_not(None),
+                Step.sent_at > now - DAY,
+            )
+            .order_by(Step.sent_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    if len(times) < limit:
+        return None
+    oldest = min(t for t in times if t is not None)
+    return oldest + DAY
 
 
 async def _sent(

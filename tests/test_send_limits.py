@@ -1,0 +1,36 @@
+"""A mailbox's daily send limit (from its provider preset or config) holds follow-ups back."""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+from loop_helpers import events, followups
+
+from followupd.core.send import DAY
+from followupd.demo.servers import Received
+from followupd.demo.world import World
+
+pytestmark = pytest.mark.pymap
+EVA = "eva@buyer-corp.test"
+
+
+async def test_second_followup_waits_a_day_when_the_limit_is_one(tmp_path: Path) -> None:
+    async with World(tmp_path, smtp_extra={"daily_limit": 1}) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.rep_sends_pi(subject="PI 2026-119 roller bearings", buyer=EVA)
+        await w.advance_until(lambda: len(w.reviews()) == 2)
+        for review in w.reviews():
+            await w.rep_replies(review, "approve")
+
+        def to_eva() -> list[Received]:
+            return [r for r in w.mails_to(EVA) if r.message.get("In-Reply-To")]
+
+        # Both buyers get their follow-up in the end; the second one a day after the first.
+        await w.advance_until(lambda: len(followups(w)) + len(to_eva()) == 2)
+        first, second = sorted(
+            parsedate_to_datetime(str(r.message["Date"])) for r in [*followups(w), *to_eva()]
+        )
+        assert second - first >= DAY
+        assert "resloted" in await events(w)
