@@ -101,6 +101,16 @@ def _report(server: str, latencies: list[float]) -> None:
         )
 
 
+def _dovecot(tmp: Path) -> DovecotServer:
+    # The mail processes run as uid 65534 and must reach their home directories.
+    base = tmp / "dovecot"
+    base.mkdir(mode=0o755)
+    tmp.chmod(0o755)
+    server = DovecotServer(base)
+    server.add_user("anna", "anna-imap-secret")  # before start: usable at once
+    return server
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--replies", type=int, default=60)
@@ -115,13 +125,7 @@ async def main() -> None:
             if dovecot_binary() is None:
                 print("dovecot   not installed: skipped")
                 return
-            # The mail processes run as uid 65534 and must reach their home directories.
-            base = Path(tmp) / "dovecot"
-            base.mkdir(mode=0o755)
-            Path(tmp).chmod(0o755)
-            server = DovecotServer(base)
-            server.add_user("anna", "anna-imap-secret")  # before start: usable at once
-            with server:
+            with _dovecot(Path(tmp)) as server:
                 store = DovecotStore(server)
                 (Path(tmp) / "dv").mkdir()
                 async with World(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 from datetime import datetime
@@ -228,6 +229,9 @@ async def run_forever(cfg: LoadedConfig) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+    # What is loaded by now (SQLAlchemy, Alembic, the config) lives as long as the process:
+    # kept out of the collector, full collections stay short while a big folder is indexed.
+    gc.freeze()
     await daemon.start()
     notify("READY=1\nSTATUS=watching " + ", ".join(m.name for m in cfg.settings.mailbox))
     log.info("followupd running")

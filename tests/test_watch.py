@@ -56,3 +56,8 @@ async def test_uidvalidity_change(tmp_path: Path, db_url: str) -> None:
         imap_extra={"folders": ["INBOX", "Buyers"]},
     ) as w:
         await sc.uidvalidity_change(w)
+
+
+async def test_first_sight_indexes_old_mail(tmp_path: Path, db_url: str) -> None:
+    async with World(tmp_path, db_url=db_url, imap_extra={"folders": ["INBOX", "Old mail"]}) as w:
+        await sc.old_mail_is_indexed_not_handled(w)

@@ -77,3 +77,17 @@ async def test_uidvalidity_change_on_dovecot(
         imap_extra={"folders": ["INBOX", "Buyers"]},
     ) as w:
         await sc.uidvalidity_change(w)
+
+
+async def test_first_sight_indexes_old_mail_on_dovecot(
+    tmp_path: Path, dovecot_server: DovecotServer, dovecot_user: tuple[str, str]
+) -> None:
+    user, password = dovecot_user
+    async with World(
+        tmp_path,
+        imap=DovecotStore(dovecot_server),
+        imap_user=user,
+        imap_password=password,
+        imap_extra={"folders": ["INBOX", "Old mail"]},
+    ) as w:
+        await sc.old_mail_is_indexed_not_handled(w)

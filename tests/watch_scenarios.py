@@ -17,7 +17,7 @@ from servers.tcp_proxy import TcpProxy
 from sqlalchemy import select
 
 from followupd.demo.world import BUYER, BUYER_NAME, BUYER_TZ, REP, REP_NAME, World
-from followupd.model import Message, Thread
+from followupd.model import KnownMessage, Message, Thread
 
 
 def buyer_reply(w: World, root: str, text: str = "Thanks, we will order next week.") -> bytes:
@@ -170,3 +170,38 @@ async def uidvalidity_change(w: World) -> None:
     assert w.daemon is not None and w.daemon.rt is not None
     async with w.daemon.rt.db.transaction() as session:
         assert len((await session.scalars(select(Thread.id))).all()) == 2
+
+
+async def old_mail_is_indexed_not_handled(w: World) -> None:
+    """A folder seen for the first time: its mail is indexed by header, never acted upon."""
+    await w.stop_daemon()
+    client = await asyncio.to_thread(w.imap.client, w.imap_user)
+    old = [buyer_reply(w, f"old.{n}@seller.test", f"Old answer {n}") for n in range(3)]
+    try:
+        await asyncio.to_thread(client.create_folder, "Old mail")
+        for raw in old:
+            await asyncio.to_thread(client.append, "Old mail", raw)
+    finally:
+        await asyncio.to_thread(client.logout)
+    await w.start_daemon()
+    assert w.daemon is not None and w.daemon.rt is not None
+    async with w.daemon.rt.db.transaction() as session:
+        indexed = (
+            await session.execute(
+                select(KnownMessage.message_id, KnownMessage.from_addr, KnownMessage.utc_offset)
+                .where(KnownMessage.folder == "Old mail")
+                .order_by(KnownMessage.uid)
+            )
+        ).all()
+        handled = (
+            await session.scalars(select(Message.id).where(Message.folder == "Old mail"))
+        ).all()
+    assert [m for m, _, _ in indexed] == [message_id(raw) for raw in old]
+    assert {f for _, f, _ in indexed} == {BUYER}
+    assert all(offset is not None for _, _, offset in indexed)
+    assert handled == []
+    # New mail in the same folder is handled as usual.
+    root = await w.rep_sends_pi(subject="PI for your order")
+    await deliver(w, buyer_reply(w, root), "Old mail")
+    await w.settle()
+    assert await thread_states(w) == ["replied"]

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followupd.classify.base import Classification
 from followupd.classify.pipeline import DETECTORS, SENT_DETECTORS, classify
 from followupd.core import handlers, machine
+from followupd.core.index import store_index
 from followupd.core.lookup import MACHINE_LABELS, classify_context, thread_of
 from followupd.core.notify import AfterCommit
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.errors import MailParseError
-from followupd.imap.watcher import CursorMoved, Delivery, Fetched
+from followupd.imap.watcher import CursorMoved, Delivery, Fetched, Indexed
 from followupd.mail.parse import ParsedMessage, parse_message
-from followupd.model import FolderCursor, Message, Quarantine
+from followupd.model import FolderCursor, KnownMessage, Message, Quarantine
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,19 @@ DISPATCH: dict[str, Handler] = {
 
 async def handle_delivery(rt: Runtime, mb: MailboxRuntime, item: Delivery) -> None:
     """Process one delivery from the watcher; never raises for a bad message."""
+    if isinstance(item, Indexed):
+        try:
+            await store_index(
+                rt.db,
+                mailbox_id=mb.mailbox_id,
+                folder=item.folder,
+                uidvalidity=item.uidvalidity,
+                rows=item.rows,
+            )
+        except Exception:
+            # The index is a help, not the truth: losing a batch loses no mail.
+            log.exception("mailbox %s: could not index %s", mb.settings.name, item.folder)
+        return
     if isinstance(item, CursorMoved):
         async with rt.db.transaction() as session:
             await _save_cursor(
@@ -95,7 +109,7 @@ async def _process(
             "mailbox %s: %s/%d quarantined: %s", mb.settings.name, item.folder, item.uid, exc
         )
         return []
-    copy_of = await _seen_message_id(session, mb, parsed) if parsed.message_id else None
+    copy_of = await _seen_message_id(session, mb, parsed, item) if parsed.message_id else None
     if copy_of is not None:
         # The same message seen again: a rule moved it to another watched folder, the inbox
         # and Sent copies of one mail, or a folder read again after a UIDVALIDITY change.
@@ -157,9 +171,13 @@ def _message_row(
 
 
 async def _seen_message_id(
-    session: AsyncSession, mb: MailboxRuntime, p: ParsedMessage
+    session: AsyncSession, mb: MailboxRuntime, p: ParsedMessage, item: Fetched
 ) -> str | None:
-    """The folder where this Message-ID was handled before ("" for mail we sent), or None."""
+    """The folder where this Message-ID was handled before ("" for mail we sent), or None.
+
+    A folder read again after a UIDVALIDITY change also holds mail that predates followupd;
+    the header index knows those.
+    """
     found = (
         await session.execute(
             select(Message.folder)
@@ -167,6 +185,17 @@ async def _seen_message_id(
             .limit(1)
         )
     ).first()
+    if found is None and item.resync:
+        found = (
+            await session.execute(
+                select(KnownMessage.folder)
+                .where(
+                    KnownMessage.mailbox_id == mb.mailbox_id,
+                    KnownMessage.message_id == p.message_id,
+                )
+                .limit(1)
+            )
+        ).first()
     return None if found is None else (found[0] or "")
 
 

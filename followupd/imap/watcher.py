@@ -35,6 +35,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from followupd.config import ImapSettings
 from followupd.imap.connect import open_imap
 from followupd.imap.folders import Role, WatchedFolder, plan_folders
+from followupd.imap.index import IndexRow, fetch_index
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,16 @@ class CursorMoved:
     cursor: Cursor
 
 
-Delivery = Fetched | CursorMoved
+@dataclass(frozen=True, kw_only=True)
+class Indexed:
+    """Header fields of mail that was already in a folder when followupd first saw it."""
+
+    folder: str
+    uidvalidity: int
+    rows: tuple[IndexRow, ...]
+
+
+Delivery = Fetched | CursorMoved | Indexed
 
 
 class ImapWatcher:
@@ -296,8 +306,13 @@ class ImapWatcher:
         resync = False
         if cursor is None:
             # First sight of the folder: mail that is already there was handled by the rep;
-            # only what arrives from now on is ours to process.
-            start_uid = max(uidnext, 1) if uidnext else self._max_uid(client) + 1
+            # only what arrives from now on is ours to process. The old mail's headers are
+            # indexed (history, Message-IDs for de-duplication) before the cursor is stored,
+            # so an interrupted index is redone at the next start.
+            existing = sorted(client.search(["ALL"]))
+            start_uid = max(uidnext, 1) if uidnext else (existing[-1] if existing else 0) + 1
+            for rows in fetch_index(client, [u for u in existing if u < start_uid]):
+                self._deliver(Indexed(folder=folder, uidvalidity=uidvalidity, rows=tuple(rows)))
             first = Cursor(uidvalidity=uidvalidity, last_uid=start_uid - 1)
             self._cursors[folder] = first
             self._deliver(CursorMoved(folder=folder, cursor=first))
@@ -382,11 +397,6 @@ class ImapWatcher:
                 pass
         except (BlockingIOError, OSError):
             pass
-
-    @staticmethod
-    def _max_uid(client: IMAPClient) -> int:
-        uids = client.search(["ALL"])
-        return max(uids) if uids else 0
 
     def cursors(self) -> dict[str, Cursor]:
         """Where the thread would resume (used at first sight of a folder)."""

@@ -176,3 +176,30 @@ class Quarantine(Base):
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KnownMessage(Base):
+    """A message that was already in a watched folder when followupd first looked (its headers).
+
+    Never acted upon: kept to recognise messages by Message-ID after a UIDVALIDITY change, for
+    thread history, and for the UTC offsets buyers write in their Date headers.
+    """
+
+    __tablename__ = "known_message"
+    __table_args__ = (
+        UniqueConstraint("mailbox_id", "folder", "uidvalidity", "uid"),
+        Index("ix_known_message_message_id", "message_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    from_addr: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Minutes east of UTC in the sender's Date header; None when it did not say.
+    utc_offset: Mapped[int | None] = mapped_column(Integer)
