@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 
-from followupd.imap.index import FETCH_ITEMS, IndexRow, fetch_index
+from followupd.imap.index import FETCH_ITEMS
 
 # The database layer is imported by the followupd runs only: a baseline process carrying
 # SQLAlchemy would inflate the RSS it is compared with.
@@ -77,44 +76,52 @@ def baseline_sync(client: IMAPClient, *, normalise_times: bool = True) -> int:
     return fetched
 
 
-async def followupd_sync(client: IMAPClient, db: Database, mailbox_id: int) -> int:
-    """The header index of INBOX as the daemon builds it at first sight of a folder.
+async def followupd_sync(port: int, db: Database, mailbox_id: int) -> int:
+    """The header index of INBOX exactly as the daemon builds it at first sight of a folder.
 
-    A worker thread owns the connection and hands each batch over the way the watcher hands
-    over deliveries (``call_soon_threadsafe`` into an asyncio queue); the event loop stores
-    them. When the watcher emits index batches itself, this is the function to point at it.
+    The real :class:`ImapWatcher` connects, lists the folders, finds INBOX new and indexes
+    it in its own thread, handing each batch over with ``call_soon_threadsafe``; the event
+    loop stores each one with ``store_index``, as the inbound handler does. Done when the
+    watcher stores the folder's first cursor, which it does after the last batch.
     """
+    from followupd.config import ImapSettings
     from followupd.core.index import store_index
+    from followupd.imap.watcher import CursorMoved, Delivery, ImapWatcher, Indexed
 
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[list[IndexRow] | BaseException | None] = asyncio.Queue()
-    uidvalidity = 0
-
-    def fetcher() -> None:
-        nonlocal uidvalidity
-        try:
-            status = client.select_folder("INBOX", readonly=True)
-            uidvalidity = int(status[b"UIDVALIDITY"])
-            uids = sorted(client.search(["ALL"]))
-            for rows in fetch_index(client, uids, batch=BATCH):
-                loop.call_soon_threadsafe(queue.put_nowait, rows)
-        except BaseException as exc:  # handed to the loop, which re-raises it
-            loop.call_soon_threadsafe(queue.put_nowait, exc)
-        finally:
-            loop.call_soon_threadsafe(queue.put_nowait, None)
-
-    thread = threading.Thread(target=fetcher, name="imap-bench")
-    thread.start()
+    queue: asyncio.Queue[Delivery] = asyncio.Queue()
+    settings = ImapSettings(
+        host="127.0.0.1",
+        port=port,
+        tls="none",
+        allow_plaintext=True,
+        user=USER,
+        password_env="UNUSED",
+        folders=("INBOX",),
+        sent_folder="",
+        idle=False,
+    )
+    watcher = ImapWatcher(
+        name="bench",
+        settings=settings,
+        password=PASSWORD,
+        cursors={},
+        deliver=lambda item: loop.call_soon_threadsafe(queue.put_nowait, item),
+    )
+    watcher.start()
     stored = 0
     try:
-        while (item := await queue.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            stored += await store_index(
-                db, mailbox_id=mailbox_id, folder="INBOX", uidvalidity=uidvalidity, rows=item
-            )
+        while not isinstance(item := await queue.get(), CursorMoved):
+            if isinstance(item, Indexed):
+                stored += await store_index(
+                    db,
+                    mailbox_id=mailbox_id,
+                    folder=item.folder,
+                    uidvalidity=item.uidvalidity,
+                    rows=item.rows,
+                )
     finally:
-        thread.join()
+        await asyncio.to_thread(watcher.stop)
     return stored
 
 
@@ -176,10 +183,8 @@ async def _followupd_child(port: int, db_path: Path) -> tuple[int, _Stopwatch]:
             session.add(box)
             await session.flush()
             mailbox_id = box.id
-        client = connect(port)
         with _Stopwatch() as watch:
-            count = await followupd_sync(client, db, mailbox_id)
-        client.logout()
+            count = await followupd_sync(port, db, mailbox_id)
         return count, watch
     finally:
         await db.close()
