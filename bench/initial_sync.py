@@ -86,7 +86,8 @@ async def followupd_sync(port: int, db: Database, mailbox_id: int) -> int:
     """
     from followupd.config import ImapSettings
     from followupd.core.index import store_index
-    from followupd.imap.watcher import CursorMoved, Delivery, ImapWatcher, Indexed
+    from followupd.imap.deliveries import CursorMoved, Delivery, Indexed
+    from followupd.imap.watcher import ImapWatcher
 
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Delivery] = asyncio.Queue()

@@ -21,7 +21,8 @@ from followupd.core.scheduler import WorkScheduler
 from followupd.db.engine import Database
 from followupd.db.migrate import upgrade
 from followupd.errors import ConfigError
-from followupd.imap.watcher import Cursor, Delivery, ImapWatcher
+from followupd.imap.deliveries import Cursor, Delivery
+from followupd.imap.watcher import ImapWatcher
 from followupd.model import FolderCursor, Mailbox
 from followupd.sdnotify import notify
 from followupd.sequence.cadence import Cadence, load_cadences, validate_templates

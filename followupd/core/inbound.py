@@ -23,7 +23,7 @@ from followupd.core.lookup import MACHINE_LABELS, classify_context, thread_of
 from followupd.core.notify import AfterCommit
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.errors import MailParseError
-from followupd.imap.watcher import CursorMoved, Delivery, Fetched, Indexed
+from followupd.imap.deliveries import CursorMoved, Delivery, Fetched, Indexed
 from followupd.mail.parse import ParsedMessage, parse_message
 from followupd.model import FolderCursor, KnownMessage, Message, Quarantine
 

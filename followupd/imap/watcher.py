@@ -27,15 +27,15 @@ import select
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from followupd.config import ImapSettings
 from followupd.imap.connect import open_imap
-from followupd.imap.folders import Role, WatchedFolder, plan_folders
-from followupd.imap.index import IndexRow, fetch_index
+from followupd.imap.deliveries import Cursor, CursorMoved, Delivery, Fetched, Indexed
+from followupd.imap.folders import WatchedFolder, plan_folders
+from followupd.imap.index import fetch_index
 
 log = logging.getLogger(__name__)
 
@@ -51,49 +51,6 @@ _BACKOFF_MAX = 300.0
 
 class FolderRefused(RuntimeError):
     """The server refuses to open a folder that exists: retried like a lost connection."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Cursor:
-    """How far a folder has been read."""
-
-    uidvalidity: int
-    last_uid: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class Fetched:
-    """One message fetched from a watched folder."""
-
-    folder: str
-    uidvalidity: int
-    uid: int
-    raw: bytes
-    # "sent" for the rep's own Sent folder: what is there was written by the rep.
-    role: Role = "inbox"
-    # True when the folder's UIDVALIDITY changed and the folder is being read again: the
-    # consumer must then skip messages it already knows by Message-ID.
-    resync: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class CursorMoved:
-    """The folder's cursor was (re)set without a message: at first sight, or new UIDVALIDITY."""
-
-    folder: str
-    cursor: Cursor
-
-
-@dataclass(frozen=True, kw_only=True)
-class Indexed:
-    """Header fields of mail that was already in a folder when followupd first saw it."""
-
-    folder: str
-    uidvalidity: int
-    rows: tuple[IndexRow, ...]
-
-
-Delivery = Fetched | CursorMoved | Indexed
 
 
 class ImapWatcher:
