@@ -100,7 +100,22 @@ def test_a_missing_override_file_is_an_error(tmp_path: Path) -> None:
         ),
         ("after_days = 3", "after_days = true", "'after_days' is True, expected an integer ≥ 1"),
         ("after_days = 3", "after_days = 3\nslack_days = -1", "'slack_days' is -1, expected"),
-        ("after_days = 3", "", "'after_days' is None"),
+        ("after_days = 3", "", "expected after_days, after_hours or an anchor"),
+        (
+            "after_days = 3",
+            "after_days = 3\nafter_hours = 2",
+            "after_days or after_hours, not both",
+        ),
+        ("after_days = 3", 'anchor = "deadline"', "'anchor' is 'deadline', expected one of"),
+        ("after_days = 3", "after_days = 3\noffset_days = -2", "'offset_days' needs an 'anchor'"),
+        ('template = "pi-check-in"', "template = []", "expected a template id or a list"),
+        ('template = "pi-check-in"', 'template = "a"\non_read = 7', "'on_read' is 7"),
+        ('template = "pi-check-in"', 'template = "a"\nchannel = "fax"', "'channel' is 'fax'"),
+        (
+            'template = "pi-check-in"',
+            'template = "a"\nchannel = "call"',
+            "only a task has a channel",
+        ),
         ('kind = "email"', 'kind = "sms"', "step 1: 'kind' is 'sms', expected \"email\" or"),
         ('template = "pi-check-in"', 'template = "Bad Name"', "'template' is 'Bad Name'"),
         ('template = "pi-check-in"', 'template = "x"\ncolour = 1', "unknown key(s) colour"),
@@ -133,9 +148,9 @@ def test_a_template_twice_or_too_many_emails_is_refused() -> None:
 
 def test_validate_templates_reports_unknown_ids_and_kind_mismatches() -> None:
     steps = (
-        Step(number=1, kind="email", after=timedelta(days=3), template="no-such-template"),
-        Step(number=2, kind="email", after=timedelta(days=3), template="call-task"),
-        Step(number=3, kind="task", after=timedelta(days=3), template="quiet-check"),
+        Step(number=1, kind="email", after=timedelta(days=3), templates=("no-such-template",)),
+        Step(number=2, kind="email", after=timedelta(days=3), templates=("call-task",)),
+        Step(number=3, kind="task", after=timedelta(days=3), templates=("quiet-check",)),
     )
     bad = Cadence(name="bad", description="Bad.", steps=steps)
     assert validate_templates({"bad": bad}, LIBRARY) == [
@@ -147,11 +162,15 @@ def test_validate_templates_reports_unknown_ids_and_kind_mismatches() -> None:
 
 def test_value_objects_validate_on_construction() -> None:
     with pytest.raises(CadenceError):
-        Step(number=0, kind="email", after=timedelta(days=1), template="a")
+        Step(number=0, kind="email", after=timedelta(days=1), templates=("a",))
     with pytest.raises(CadenceError):
-        Step(number=1, kind="email", after=timedelta(hours=5), template="a")
+        Step(number=1, kind="email", after=timedelta(minutes=30), templates=("a",))
+    with pytest.raises(CadenceError, match="give after_days/after_hours or an anchor"):
+        Step(number=1, kind="email", templates=("a",))
+    with pytest.raises(CadenceError, match="no template"):
+        Step(number=1, kind="email", after=timedelta(days=1), templates=())
     with pytest.raises(CadenceError, match="step 1 is numbered 2"):
-        step = Step(number=2, kind="email", after=timedelta(days=1), template="a")
+        step = Step(number=2, kind="email", after=timedelta(days=1), templates=("a",))
         Cadence(name="c", description="C.", steps=(step,))
     with pytest.raises(CadenceError, match="has no steps"):
         Cadence(name="c", description="C.", steps=())

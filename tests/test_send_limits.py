@@ -10,10 +10,10 @@ from loop_helpers import events, followups
 
 from followupd.core.send import DAY
 from followupd.demo.servers import Received
-from followupd.demo.world import World
+from followupd.demo.world import BUYER_TZ, World
 
 pytestmark = pytest.mark.pymap
-EVA = "eva@buyer-corp.test"
+EVA = "eva@other-buyer.test"  # another company: only the limit keeps them apart
 
 
 async def test_second_followup_waits_a_day_when_the_limit_is_one(tmp_path: Path) -> None:
@@ -34,3 +34,23 @@ async def test_second_followup_waits_a_day_when_the_limit_is_one(tmp_path: Path)
         )
         assert second - first >= DAY
         assert "resloted" in await events(w)
+
+
+async def test_two_threads_with_one_company_never_touch_it_twice_a_day(tmp_path: Path) -> None:
+    colleague = "eva@buyer-corp.test"  # same company as the default buyer
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.rep_sends_pi(subject="PI 2026-119 roller bearings", buyer=colleague)
+        await w.advance_until(lambda: len(w.reviews()) == 2)
+        for review in w.reviews():
+            await w.rep_replies(review, "approve")
+
+        def to_eva() -> list[Received]:
+            return [r for r in w.mails_to(colleague) if r.message.get("In-Reply-To")]
+
+        await w.advance_until(lambda: len(followups(w)) + len(to_eva()) == 2)
+        days = {
+            parsedate_to_datetime(str(r.message["Date"])).astimezone(BUYER_TZ).date()
+            for r in [*followups(w), *to_eva()]
+        }
+        assert len(days) == 2

@@ -20,7 +20,13 @@ from followupd.classify.document import find_document
 from followupd.core import outbound
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
-from followupd.core.threads import audit, cancel_open_steps, plan_next, transition
+from followupd.core.threads import (
+    audit,
+    buyer_busy_days,
+    cancel_open_steps,
+    plan_next,
+    transition,
+)
 from followupd.errors import CommandError
 from followupd.mail.parse import ParsedMessage
 from followupd.model import Contact, Draft, Step, Thread
@@ -119,7 +125,9 @@ async def on_enrollment(
         cause=f"plus address in {cls.evidence.get('matched', 'recipients')}; "
         f"cadence {cadence_name}",
     )
-    step = await plan_next(session, thread, rt.cadences[cadence_name], at=now)
+    step = await plan_next(
+        session, thread, rt.cadences[cadence_name], at=now, default_tz=rt.default_tz
+    )
     actions: list[AfterCommit] = []
     if step is not None:
         actions.append(outbound.arm_step_action(rt, step.id, "planned", step.due_at))
@@ -306,7 +314,9 @@ async def on_command(
         draft.state, step.state = "skipped", "skipped"
         thread.steps_done += 1
         transition(session, thread, ThreadState.ACTIVE, at=now, cause="rep skipped the draft")
-        nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=now)
+        nxt = await plan_next(
+            session, thread, rt.cadences[thread.cadence], at=now, default_tz=rt.default_tz
+        )
         actions = [
             tell_rep(
                 rt,
@@ -346,7 +356,14 @@ async def _approve(
     now = rt.clock.now()
     contact = await session.get(Contact, thread.contact_id)
     tz = rt.buyer_tz(contact.timezone if contact else None)
-    send_at = pick_send_time(earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id)
+    busy = (
+        await buyer_busy_days(session, contact, tz, except_step=step.id)
+        if contact is not None
+        else frozenset()
+    )
+    send_at = pick_send_time(
+        earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id, busy_days=busy
+    )
     if not transition(session, thread, ThreadState.APPROVED, at=now, cause="rep approved"):
         return [
             tell_rep(

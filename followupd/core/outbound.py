@@ -156,7 +156,9 @@ async def _task_done(
     thread.steps_done += 1
     thread.last_touch_at = now
     audit(session, at=now, kind="task", thread=thread, cause=f"step {step.number}: reminder")
-    nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=now)
+    nxt = await plan_next(
+        session, thread, rt.cadences[thread.cadence], at=now, default_tz=rt.default_tz
+    )
     actions = [tell_rep(rt, mb, subject, text)]
     if nxt is not None:
         actions.append(arm_step_action(rt, nxt.id, "planned", nxt.due_at))

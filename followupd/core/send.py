@@ -219,7 +219,9 @@ async def _sent(
             return
         transition(session, thread, ThreadState.SENT, at=at, cause=f"step {step.number} sent")
         transition(session, thread, ThreadState.ACTIVE, at=at, cause="waiting for the next step")
-        nxt = await plan_next(session, thread, rt.cadences[thread.cadence], at=at)
+        nxt = await plan_next(
+            session, thread, rt.cadences[thread.cadence], at=at, default_tz=rt.default_tz
+        )
     if nxt is not None:
         arm_step(rt, nxt.id, "planned", nxt.due_at)
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.errors import StateError
-from followupd.model import Draft, Event, Step, Thread
+from followupd.model import Contact, Draft, Event, Step, Thread
 from followupd.sequence.cadence import Cadence
-from followupd.sequence.planner import due_at, next_step
+from followupd.sequence.planner import ThreadFacts, busy_days, plan
 from followupd.sequence.states import ThreadState, check_transition
 
 log = logging.getLogger(__name__)
 
 # Step states in which a step still waits for something to happen.
 OPEN_STEP_STATES = ("planned", "drafted", "approved")
+# A template in a step in one of these states was sent, or is about to be: never again.
+_USED_STATES = frozenset({"drafted", "approved", "sending", "sent", "unknown", "done"})
 
 
 def audit(
@@ -77,20 +80,47 @@ def transition(
 
 
 async def plan_next(
-    session: AsyncSession, thread: Thread, cadence: Cadence, *, at: datetime
+    session: AsyncSession,
+    thread: Thread,
+    cadence: Cadence,
+    *,
+    at: datetime,
+    default_tz: ZoneInfo,
 ) -> Step | None:
-    """Create the next step of the cadence, or complete the thread when none is left."""
-    step_def = next_step(cadence, thread.steps_done)
-    if step_def is None:
+    """Create the thread's next step (recording the ones passed over), or complete it."""
+    facts = await thread_facts(session, thread, default_tz)
+    skipped, planned = plan(cadence, thread.steps_done, facts, now=at)
+    for gone in skipped:
+        # Recorded, so the step numbers stay those of the cadence and the rep can see why.
+        session.add(
+            Step(
+                thread_id=thread.id,
+                number=gone.step.number,
+                kind=gone.step.kind,
+                template=gone.step.template,
+                state="skipped",
+                due_at=at,
+                created_at=at,
+            )
+        )
+        thread.steps_done += 1
+        audit(
+            session,
+            at=at,
+            kind="step-skipped",
+            thread=thread,
+            cause=f"step {gone.step.number}: {gone.reason}",
+        )
+    if planned is None:
         transition(session, thread, ThreadState.COMPLETED, cause="cadence finished", at=at)
         return None
     step = Step(
         thread_id=thread.id,
-        number=step_def.number,
-        kind=step_def.kind,
-        template=step_def.template,
+        number=planned.step.number,
+        kind=planned.step.kind,
+        template=planned.template,
         state="planned",
-        due_at=due_at(step_def, thread.last_touch_at),
+        due_at=planned.due,
         created_at=at,
     )
     session.add(step)
@@ -100,9 +130,38 @@ async def plan_next(
         at=at,
         kind="planned",
         thread=thread,
-        cause=f"step {step.number} ({step.kind} {step.template}) due {step.due_at:%Y-%m-%d}",
+        cause=f"step {step.number} ({step.kind} {step.template}) due {step.due_at:%Y-%m-%d}: "
+        f"{planned.why}",
     )
     return step
+
+
+async def thread_facts(session: AsyncSession, thread: Thread, default_tz: ZoneInfo) -> ThreadFacts:
+    """What the planner needs about ``thread``: its dates, templates used, read receipts."""
+    contact = await session.get(Contact, thread.contact_id)
+    tz = ZoneInfo(contact.timezone) if contact is not None and contact.timezone else default_tz
+    dates: dict[str, datetime] = {}
+    # A date means the buyer's whole day: its steps count from the start of it, there.
+    for name, day in (("validity", thread.validity), ("shipment", thread.shipment_date)):
+        if day is not None:
+            dates[name] = datetime.combine(day, time(0, 0), tzinfo=tz)
+    if thread.paid_at is not None:
+        dates["paid"] = thread.paid_at
+    rows = (
+        await session.execute(
+            select(Step.template, Step.state, Step.read_at, Step.kind)
+            .where(Step.thread_id == thread.id)
+            .order_by(Step.number)
+        )
+    ).all()
+    used = frozenset(t for t, state, _, _ in rows if state in _USED_STATES)
+    emails = [
+        (state, read_at) for _, state, read_at, kind in rows if kind == "email" and state == "sent"
+    ]
+    read_no_reply = bool(emails) and emails[-1][1] is not None
+    return ThreadFacts(
+        last_touch=thread.last_touch_at, dates=dates, used=used, read_no_reply=read_no_reply
+    )
 
 
 async def cancel_open_steps(
@@ -126,3 +185,28 @@ async def cancel_open_steps(
             draft.decided_at = at
         audit(session, at=at, kind="cancelled", thread=thread, cause=f"step {step.number}: {cause}")
     return [s.id for s in steps]
+
+
+async def buyer_busy_days(
+    session: AsyncSession, contact: Contact, tz: ZoneInfo, *, except_step: int
+) -> frozenset[date]:
+    """The buyer's days that already have a touch, from any thread with their company.
+
+    One company is one account: two follow-ups on one day, even on different threads or to
+    two colleagues, read as pressure.
+    """
+    rows = (
+        await session.execute(
+            select(Step.sent_at, Step.send_at)
+            .join(Thread, Thread.id == Step.thread_id)
+            .join(Contact, Contact.id == Thread.contact_id)
+            .where(
+                Contact.domain == contact.domain,
+                Step.id != except_step,
+                Step.kind == "email",
+                Step.state.in_(("approved", "sending", "sent", "unknown")),
+            )
+        )
+    ).all()
+    instants = [sent or planned for sent, planned in rows]
+    return busy_days((i for i in instants if i is not None), tz)

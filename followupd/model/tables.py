@@ -7,15 +7,18 @@ decision. Every state change is also written to ``event`` with its cause (the au
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -86,6 +89,20 @@ class Thread(Base):
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     document_type: Mapped[str | None] = mapped_column(String(32))
     document_ref: Mapped[str | None] = mapped_column(String(128))
+    # The trade context: read from the enrolled mail, corrected by the rep with `set`.
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    validity: Mapped[date | None] = mapped_column(Date)
+    incoterm: Mapped[str | None] = mapped_column(String(128))
+    payment_terms: Mapped[str | None] = mapped_column(String(300))
+    shipment_date: Mapped[date | None] = mapped_column(Date)
+    lead_time: Mapped[str | None] = mapped_column(String(200))
+    # JSON list of product names or model numbers the buyer is interested in.
+    products: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[str | None] = mapped_column(String(16))
+    # The rep's own notes: never rendered into buyer-visible text.
+    notes: Mapped[str | None] = mapped_column(Text)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -23,35 +23,82 @@ if TYPE_CHECKING:
     from followupd.templating.library import TemplateLibrary
 
 StepKind = Literal["email", "task"]
+# Thread dates a step can be timed against (see the trade context of a thread).
+Anchor = Literal["validity", "shipment", "paid"]
+ANCHORS: tuple[str, ...] = ("validity", "shipment", "paid")
+Channel = Literal["call", "whatsapp", "linkedin"]
 DEFAULT_MAX_EMAILS = 5
 DEFAULT_SLACK_DAYS = 2
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CADENCE_KEYS = frozenset(("description", "max_emails", "step"))
-_STEP_KEYS = frozenset(("after_days", "kind", "template", "slack_days"))
+_STEP_KEYS = frozenset(
+    (
+        "after_days",
+        "after_hours",
+        "anchor",
+        "offset_days",
+        "kind",
+        "template",
+        "on_read",
+        "channel",
+        "slack_days",
+    )
+)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Step:
-    """One touch of a cadence: an email to the buyer or a task reminder to the rep."""
+    """One touch of a cadence: an email to the buyer or a task reminder to the rep.
+
+    When it is due: ``after`` the previous touch, or ``offset`` from one of the thread's
+    dates (``anchor``: 2 days before the validity ends, the day after it ended); with both,
+    the anchor wins when the thread has that date and ``after`` is the fallback. What it
+    says: the first of ``templates`` not yet sent on the thread; ``on_read`` replaces them
+    when the buyer read the previous follow-up without answering.
+    """
 
     number: int
     kind: StepKind
-    after: timedelta
-    template: str
+    templates: tuple[str, ...]
+    after: timedelta | None = None
+    anchor: Anchor | None = None
+    offset: timedelta = timedelta(0)
+    on_read: str | None = None
+    channel: Channel | None = None
     slack: timedelta = timedelta(days=DEFAULT_SLACK_DAYS)
 
     def __post_init__(self) -> None:
         if self.number < 1:
-            raise CadenceError(f"step number {self.number} must be 1 or more")
+            raise CadenceError(f"step {self.number} must be 1 or more")
         if self.kind not in ("email", "task"):
             raise CadenceError(f"step {self.number}: kind {self.kind!r} is not email or task")
-        if self.after < timedelta(days=1):
-            raise CadenceError(f"step {self.number}: the gap must be at least one day")
+        if self.after is None and self.anchor is None:
+            raise CadenceError(f"step {self.number}: give after_days/after_hours or an anchor")
+        if self.after is not None and self.after < timedelta(hours=1):
+            raise CadenceError(f"step {self.number}: the gap must be at least one hour")
+        if self.anchor is not None and self.anchor not in ANCHORS:
+            raise CadenceError(
+                f"step {self.number}: anchor {self.anchor!r} is not one of {ANCHORS}"
+            )
         if self.slack < timedelta(0):
             raise CadenceError(f"step {self.number}: slack must not be negative")
-        if not _NAME_RE.match(self.template):
-            raise CadenceError(f"step {self.number}: {self.template!r} is not a template id")
+        if not self.templates:
+            raise CadenceError(f"step {self.number}: no template")
+        for template in (*self.templates, *([self.on_read] if self.on_read else [])):
+            if not _NAME_RE.match(template):
+                raise CadenceError(f"step {self.number}: {template!r} is not a template id")
+        if self.channel is not None and self.kind != "task":
+            raise CadenceError(f"step {self.number}: only a task has a channel")
+
+    @property
+    def template(self) -> str:
+        """The first choice of template."""
+        return self.templates[0]
+
+    @property
+    def all_templates(self) -> tuple[str, ...]:
+        return (*self.templates, *([self.on_read] if self.on_read else []))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,7 +128,8 @@ class Cadence:
             )
         seen: set[str] = set()
         for step in self.steps:
-            # SPEC: never the same template twice in a thread, so never twice in a cadence.
+            # SPEC: never the same template twice in a thread. A template may be a later
+            # step's fallback candidate, but no step may lead with one an earlier step led with.
             if step.template in seen:
                 raise CadenceError(
                     f"cadence {self.name}: step {step.number}: template {step.template!r} "
@@ -156,21 +204,59 @@ def _cadence(name: str, table: Mapping[str, object], source: str) -> Cadence:
 
 def _step(number: int, raw: Mapping[str, object], where: str) -> Step:
     _no_unknown_keys(raw, _STEP_KEYS, where)
-    after = _int(raw, "after_days", None, minimum=1, where=where)
+    if "after_days" in raw and "after_hours" in raw:
+        raise CadenceError(f"{where}: give after_days or after_hours, not both")
+    after: timedelta | None = None
+    if "after_hours" in raw:
+        after = timedelta(hours=_int(raw, "after_hours", None, minimum=1, where=where))
+    elif "after_days" in raw:
+        after = timedelta(days=_int(raw, "after_days", None, minimum=1, where=where))
+    anchor = raw.get("anchor")
+    if anchor is not None and anchor not in ANCHORS:
+        raise CadenceError(f"{where}: 'anchor' is {anchor!r}, expected one of {list(ANCHORS)}")
+    offset = raw.get("offset_days", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        raise CadenceError(f"{where}: 'offset_days' is {offset!r}, expected an integer")
+    if anchor is None and "offset_days" in raw:
+        raise CadenceError(f"{where}: 'offset_days' needs an 'anchor'")
+    if after is None and anchor is None:
+        raise CadenceError(f"{where}: expected after_days, after_hours or an anchor")
     slack = _int(raw, "slack_days", DEFAULT_SLACK_DAYS, minimum=0, where=where)
     kind = raw.get("kind")
     if kind != "email" and kind != "task":
         raise CadenceError(f'{where}: \'kind\' is {kind!r}, expected "email" or "task"')
     template = raw.get("template")
-    if not isinstance(template, str) or not _NAME_RE.match(template):
-        raise CadenceError(f"{where}: 'template' is {template!r}, expected a template id")
-    return Step(
-        number=number,
-        kind=kind,
-        after=timedelta(days=after),
-        template=template,
-        slack=timedelta(days=slack),
-    )
+    templates = [template] if isinstance(template, str) else template
+    if (
+        not isinstance(templates, list)
+        or not templates
+        or not all(isinstance(t, str) and _NAME_RE.match(t) for t in templates)
+    ):
+        raise CadenceError(
+            f"{where}: 'template' is {template!r}, expected a template id or a list of them"
+        )
+    on_read = raw.get("on_read")
+    if on_read is not None and (not isinstance(on_read, str) or not _NAME_RE.match(on_read)):
+        raise CadenceError(f"{where}: 'on_read' is {on_read!r}, expected a template id")
+    channel = raw.get("channel")
+    if channel is not None and channel not in ("call", "whatsapp", "linkedin"):
+        raise CadenceError(
+            f"{where}: 'channel' is {channel!r}, expected call, whatsapp or linkedin"
+        )
+    try:
+        return Step(
+            number=number,
+            kind=kind,
+            templates=tuple(str(t) for t in templates),
+            after=after,
+            anchor=anchor,  # type: ignore[arg-type]
+            offset=timedelta(days=offset),
+            on_read=on_read,
+            channel=channel,
+            slack=timedelta(days=slack),
+        )
+    except CadenceError as exc:
+        raise CadenceError(f"{where}: {exc}") from exc
 
 
 def _int(
@@ -198,17 +284,18 @@ def validate_templates(cadences: Mapping[str, Cadence], library: TemplateLibrary
     for cadence in cadences.values():
         for step in cadence.steps:
             where = f"cadence {cadence.name}, step {step.number}"
-            if step.template not in known:
-                problems.append(f"{where}: unknown template {step.template!r}")
-                continue
-            try:
-                kind = library.get(step.template).meta.kind
-            except TemplateError as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            if kind != step.kind:
-                problems.append(
-                    f"{where}: the step is of kind {step.kind} but template "
-                    f"{step.template!r} is of kind {kind}"
-                )
+            for template in step.all_templates:
+                if template not in known:
+                    problems.append(f"{where}: unknown template {template!r}")
+                    continue
+                try:
+                    kind = library.get(template).meta.kind
+                except TemplateError as exc:
+                    problems.append(f"{where}: {exc}")
+                    continue
+                if kind != step.kind:
+                    problems.append(
+                        f"{where}: the step is of kind {step.kind} but template "
+                        f"{template!r} is of kind {kind}"
+                    )
     return problems

@@ -1,0 +1,99 @@
+"""Every shipped cadence, played out for buyers who never answer, read only, or answer.
+
+The sequences come from the same planner and slot picker the daemon uses
+(:mod:`followupd.sequence.simulate`). The rules hold for every cadence and every buyer; a few
+sequences are spelled out exactly, in buyer time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from followupd.sequence.cadence import load_cadences
+from followupd.sequence.sendtime import WorkingHours
+from followupd.sequence.simulate import Buyer, Outcome, simulate
+from followupd.templating.library import default_template_dirs, load_library
+
+CADENCES = load_cadences()
+LIBRARY = load_library(default_template_dirs())
+CHICAGO = ZoneInfo("America/Chicago")
+HOURS = WorkingHours(start=time(9), end=time(17), workdays=frozenset(range(5)))
+# Monday 23 Nov 2026, 09:30 in Ningbo: the rep sends the PI.
+ENROLLED = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+VALIDITY = date(2026, 12, 15)
+BUYERS = {
+    "silent": Buyer(),
+    "reads": Buyer(reads=True),
+    "answers-2": Buyer(replies_after=2),
+}
+
+
+def _run(name: str, buyer: Buyer, **kw: object) -> Outcome:
+    return simulate(
+        CADENCES[name],
+        enrolled=ENROLLED,
+        tz=CHICAGO,
+        hours=HOURS,
+        buyer=buyer,
+        dates={"validity": VALIDITY},
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _local(outcome: Outcome) -> list[tuple[str, str]]:
+    return [(t.template, t.at.astimezone(CHICAGO).strftime("%a %m-%d")) for t in outcome.touches]
+
+
+@pytest.mark.parametrize("buyer", BUYERS)
+@pytest.mark.parametrize("name", sorted(CADENCES))
+def test_rules_hold_for_every_cadence_and_buyer(name: str, buyer: str) -> None:
+    cadence = CADENCES[name]
+    outcome = _run(name, BUYERS[buyer])
+    emails = [t for t in outcome.touches if t.kind == "email"]
+    assert outcome.touches, "a cadence must do something"
+    # At most one touch per buyer per day, and never the same mail twice.
+    days = [t.at.astimezone(CHICAGO).date() for t in emails]
+    assert len(days) == len(set(days))
+    templates = [t.template for t in outcome.touches]
+    assert len(templates) == len(set(templates))
+    assert len(emails) <= cadence.max_emails
+    # Sent mail goes out near a full hour, on a buyer workday, in working hours.
+    for touch in emails:
+        local = touch.at.astimezone(CHICAGO)
+        assert local.weekday() < 5 and time(10) <= local.time() < time(17), touch
+        assert local.minute >= 55 or 1 <= local.minute <= 5, touch
+    # Every template exists, of the step's kind.
+    for touch in outcome.touches:
+        assert LIBRARY.get(touch.template).meta.kind == touch.kind
+    # Time only moves forward, at least a day between two emails.
+    for earlier, later in itertools.pairwise(emails):
+        assert later.at - earlier.at >= timedelta(days=1)
+    if BUYERS[buyer].replies_after is not None:
+        assert len(outcome.touches) == BUYERS[buyer].replies_after
+        assert outcome.ended.startswith("the buyer answered")
+
+
+def test_pi_for_a_buyer_who_never_answers() -> None:
+    outcome = _run("pi", Buyer())
+    assert _local(outcome) == [
+        ("pi-check-in", "Fri 11-27"),
+        ("pi-value-add", "Fri 12-04"),
+        ("call-task", "Wed 12-16"),
+        ("market-update", "Fri 01-15"),
+        ("new-products", "Mon 02-15"),
+        ("quiet-check", "Wed 03-17"),
+    ]
+    assert [t.kind for t in outcome.touches].count("task") == 1
+
+
+def test_halving_gaps_halve() -> None:
+    outcome = _run("halving", Buyer())
+    sends = [t.at for t in outcome.touches]
+    gaps = [(b - a).days for a, b in zip([ENROLLED, *sends], sends, strict=False)]
+    # 12, 6, 3, 2 days, each stretched to the next good slot by at most the step's slack.
+    assert [g for g in gaps] == pytest.approx([12, 6, 3, 2], abs=3)
+    assert len(outcome.touches) == 4  # with the PI itself: five touches in all
