@@ -1,10 +1,12 @@
-"""Template library and rendering: shipped templates, loading errors, strictness, output form."""
+"""Template files and rendering: front matter, errors at file:line, strictness, output form."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import re
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,53 +19,12 @@ from followupd.templating.library import (
     load_library,
     parse_template_file,
 )
+from followupd.templating.meta import TemplateFileError
 from followupd.templating.render import normalize_text, render, text_to_html
+from followupd.templating.sample import sample_context
 
 LIBRARY = load_library(default_template_dirs())
-SHIPPED = LIBRARY.ids()
-
-FULL: dict[str, Any] = {
-    "buyer": {
-        "name": "Ms. Rossi",
-        "email": "g.rossi@rossi-srl.example",
-        "company": "Rossi Srl",
-        "country": "Italy",
-    },
-    "thread": {
-        "subject": "PI-2026-118 deep groove ball bearings",
-        "document_type": "PI",
-        "document_ref": "PI-2026-118",
-        "enrolled_on": "2026-03-02",
-        "products": ["6204-2RS bearings", "6305 ZZ bearings"],
-        "validity_date": "2026-03-31",
-    },
-    "rep": {"name": "Li Wei", "email": "li.wei@bearing.example", "phone": "+86 138 0000 0000"},
-    "company": {
-        "name": "Example Bearing Co.",
-        "website": "www.bearing.example",
-        "products": ["tapered roller bearings", "pillow block units"],
-        "certifications": ["ISO 9001", "IATF 16949"],
-    },
-    "step": {"number": 2, "total": 6},
-}
-
-
-def sparse_context() -> dict[str, Any]:
-    """Only what every thread has: optional values absent, product lists empty."""
-    ctx = copy.deepcopy(FULL)
-    for section, key in [
-        ("buyer", "company"),
-        ("buyer", "country"),
-        ("thread", "document_ref"),
-        ("thread", "validity_date"),
-        ("rep", "phone"),
-        ("company", "website"),
-    ]:
-        del ctx[section][key]
-    ctx["thread"]["products"] = []
-    ctx["company"]["products"] = []
-    ctx["company"]["certifications"] = []
-    return ctx
+FULL: dict[str, Any] = sample_context("en")
 
 
 def write_template(root: Path, text: str, *, lang: str = "en", name: str = "t1") -> Path:
@@ -76,9 +37,9 @@ def write_template(root: Path, text: str, *, lang: str = "en", name: str = "t1")
 GOOD = """+++
 id = "t1"
 purpose = "Test template."
-value = "Nothing."
+adds = "recap"
 stages = "any"
-required = ["buyer.name"]
+requires = ["buyer.name"]
 language = "en"
 +++
 Subject: Re: {{ thread.subject }}
@@ -88,36 +49,76 @@ Hello.
 """
 
 
-def test_at_least_ten_shipped_english_templates() -> None:
-    assert len(SHIPPED) >= 10
-    assert all(d.is_dir() for d in default_template_dirs())
-    assert LIBRARY.get("call-task").meta.kind == "task"
+def test_front_matter_is_read_into_the_metadata(tmp_path: Path) -> None:
+    text = GOOD.replace('adds = "recap"', 'adds = ["test_report", "case_study"]\ncore = true')
+    meta = parse_template_file(write_template(tmp_path, text)).meta
+    assert meta.adds == ("test_report", "case_study")
+    assert meta.core is True and meta.kind == "email" and meta.value == ""
+    assert meta.requires == ("buyer.name",) == meta.required
+    assert meta.stages == ("any",) and meta.fits("pi")
 
 
-@pytest.mark.parametrize("template_id", SHIPPED)
-@pytest.mark.parametrize("context", [FULL, sparse_context()], ids=["full", "sparse"])
-def test_every_shipped_template_renders(template_id: str, context: dict[str, Any]) -> None:
-    template = LIBRARY.get(template_id)
-    mail = render(template, context)
-    assert mail.subject and "{" not in mail.subject
-    for bad in ("{{", "{%", "Dear ,", "None", "Undefined", "  \n", "\n\n\n"):
-        assert bad not in mail.text
-    assert mail.text.endswith("\n") and not mail.text.endswith("\n\n")
-    assert context["rep"]["name"] in mail.text
-    if template.meta.kind == "email":
-        assert mail.subject == f"Re: {context['thread']['subject']}"
-        assert f"Dear {context['buyer']['name']}," in mail.text
-        assert context["company"]["name"] in mail.text
-        assert 60 <= len(mail.text.split()) <= 140, len(mail.text.split())
+def test_the_old_required_key_is_still_read(tmp_path: Path) -> None:
+    path = write_template(tmp_path, GOOD.replace("requires =", "required ="))
+    template = parse_template_file(path)
+    assert template.meta.requires == ("buyer.name",)
+    assert template.key_line("required") == 6
 
 
-@pytest.mark.parametrize("template_id", SHIPPED)
-def test_shipped_templates_follow_up_without_pushing(template_id: str) -> None:
-    template = LIBRARY.get(template_id)
-    assert "buyer.name" in template.meta.required
-    text = render(template, FULL).text.lower()
-    assert "did you receive" not in text
-    assert "http://" not in text and "<img" not in text
+def test_a_task_may_do_without_adds(tmp_path: Path) -> None:
+    text = GOOD.replace('adds = "recap"\n', "").replace(
+        'language = "en"', 'language = "en"\nkind = "task"'
+    )
+    assert parse_template_file(write_template(tmp_path, text)).meta.adds == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "message"),
+    [
+        (lambda t: t.replace('purpose = "Test template."', "purpose = "), 3, "not valid TOML"),
+        (lambda t: t.replace('purpose = "Test template."\n', ""), 1, "front matter lacks purpose"),
+        (lambda t: t.replace('id = "t1"', 'id = "t9"'), 2, "does not match the file name"),
+        (lambda t: t.replace('language = "en"', 'language = "fr"'), 7, "does not match the folder"),
+        (lambda t: t.replace("stages", "stage"), 5, "unknown key 'stage'"),
+        (lambda t: t.replace('"any"', "3"), 5, "stages is 3, expected a list of strings"),
+        (lambda t: t.replace('language = "en"', 'language = "en"\ncolour = 1'), 8, "unknown key"),
+        (lambda t: t.replace('language = "en"', 'language = "en"\nkind = "sms"'), 8, "kind is"),
+        (lambda t: t.replace('language = "en"', 'language = "en"\ncore = 1'), 8, "core is 1"),
+        (lambda t: t.replace('"recap"', '"nagging"'), 4, "adds ['nagging']"),
+        (lambda t: t.replace('["buyer.name"]', '["Buyer Name"]'), 6, "requires ['Buyer Name']"),
+        (lambda t: t.replace("requires =", "required = []\nrequires ="), 6, "not both"),
+        (lambda t: t.replace("Subject:", "Subj:"), 9, "must start with 'Subject:'"),
+        (lambda t: t.replace("}}\n\nDear", "}}\nDear"), 10, "after the subject must be blank"),
+        (lambda t: t.replace("Hello.", "Hello {{ buyer.name"), 12, "Jinja2 syntax error"),
+        (lambda t: t.replace("Hello.", "{% if x %}\nA\n{% endfor %}"), 14, "Jinja2 syntax"),
+        (lambda t: t.replace("Hello.", "{{ x | shout }}"), 12, "No filter named 'shout'"),
+        (lambda t: t.replace("Hello.", "Hi{% if x %} you{% endif %}"), 12, "ends with a block"),
+        (lambda t: t.replace("+++\nid", "id"), 1, "must be exactly '+++'"),
+        (lambda t: t.replace("+++\nSubject", "Subject"), 1, "not closed"),
+        (lambda t: t + "+++ html\n\n", 13, "the HTML part is empty"),
+    ],
+)
+def test_bad_template_files_are_reported_with_file_and_line(
+    tmp_path: Path, change: Any, line: int, message: str
+) -> None:
+    path = write_template(tmp_path, change(GOOD))
+    with pytest.raises(TemplateFileError) as info:
+        load_library([tmp_path])
+    assert (info.value.path, info.value.line) == (path, line), str(info.value)
+    assert str(info.value).startswith(f"{path}:{line}: ")
+    assert message in str(info.value)
+
+
+def test_text_after_the_body_is_just_body_text(tmp_path: Path) -> None:
+    path = write_template(tmp_path, GOOD + 'colour = "red"\n')
+    assert 'colour = "red"' in parse_template_file(path).body_source
+
+
+def test_source_lines_are_remembered_for_later_messages(tmp_path: Path) -> None:
+    template = parse_template_file(write_template(tmp_path, GOOD + "+++ html\n<p>Hi</p>\n"))
+    assert (template.subject_line, template.body_line, template.html_line) == (9, 11, 14)
+    assert template.key_line("adds") == 4 and template.key_line("core") == 1
+    assert template.body_source == "Dear {{ buyer.name }},\nHello.\n"
 
 
 def test_a_missing_buyer_name_is_a_clear_error_not_a_bad_mail() -> None:
@@ -156,7 +157,7 @@ def test_an_unlisted_undefined_variable_raises_naming_it() -> None:
 
 def test_unknown_values_are_false_in_if_but_never_printed() -> None:
     base = LIBRARY.get("pi-check-in")
-    body = "Hi {{ buyer.name }}.\n{% if rep.fax %}Fax {{ rep.fax }}{% endif %}\nBye\n"
+    body = "Hi {{ buyer.name }}.\n{% if rep.fax %}\nFax {{ rep.fax }}\n{% endif %}\nBye\n"
     mail = render(dataclasses.replace(base, body_source=body), FULL)
     assert mail.text == "Hi Ms. Rossi.\nBye\n"
 
@@ -179,6 +180,53 @@ def test_text_is_normalized_and_html_is_plain_and_escaped() -> None:
     assert text_to_html("a\nb\n\nc\n").count("<p>") == 2
 
 
+def test_dash_lines_become_an_html_list() -> None:
+    html = text_to_html("We can offer:\n- a <trial> order\n- split shipment\nThanks.\n")
+    assert "<p>We can offer:</p>\n<ul>\n<li>a &lt;trial&gt; order</li>\n" in html
+    assert "<li>split shipment</li>\n</ul>\n<p>Thanks.</p>" in html
+
+
+def test_an_html_part_is_rendered_escaped_instead_of_the_generated_one(tmp_path: Path) -> None:
+    text = GOOD + "+++ html\n<p>Dear <b>{{ buyer.name }}</b></p>\n"
+    template = parse_template_file(write_template(tmp_path, text))
+    ctx = copy.deepcopy(FULL)
+    ctx["buyer"]["name"] = "A&B <x>"
+    mail = render(template, ctx)
+    assert mail.text == "Dear A&B <x>,\nHello.\n"
+    assert "<p>Dear <b>A&amp;B &lt;x&gt;</b></p>" in mail.html
+    assert mail.html.startswith("<!DOCTYPE html>") and mail.html.endswith("</body></html>\n")
+
+
+def test_dates_and_amounts_follow_the_locale_of_the_template_language() -> None:
+    base = LIBRARY.get("pi-check-in")
+    body = "{{ thread.validity_date | date }} / {{ thread.amount | money(thread.currency) }}\n"
+    template = dataclasses.replace(base, body_source=body)
+    ctx = copy.deepcopy(FULL) | {"locale": "de_DE"}
+    ctx["thread"] |= {"validity_date": date(2026, 12, 15), "amount": Decimal("12345.5")}
+    # English words with the German buyer's number format; never German month names in English.
+    # CLDR keeps amount and currency together with a no-break space.
+    assert render(template, ctx).text == "15 Dec 2026 / 12.345,50\xa0US$\n"
+    german = dataclasses.replace(template, meta=dataclasses.replace(base.meta, language="de"))
+    assert render(german, ctx).text == "15. Dez. 2026 / 12.345,50\xa0$\n"
+    assert render(template, {k: v for k, v in ctx.items() if k != "locale"}).text == (
+        "Dec 15, 2026 / $12,345.50\n"
+    )
+
+
+def test_a_filter_on_an_unknown_value_names_it() -> None:
+    base = LIBRARY.get("pi-check-in")
+    ctx = copy.deepcopy(FULL)
+    del ctx["thread"]["validity_date"]
+    template = dataclasses.replace(base, body_source="{{ thread.validity_date | date }}\n")
+    with pytest.raises(TemplateError, match=r"uses thread\.validity_date, which is not known"):
+        render(template, ctx)
+    bad = dataclasses.replace(base, body_source="{{ thread.subject | date }}\n")
+    with pytest.raises(TemplateError, match=r"template pi-check-in: date needs a date"):
+        render(bad, ctx)
+    with pytest.raises(TemplateError, match=r"template pi-check-in: locale 'xx_YY' is not"):
+        render(base, ctx | {"locale": "xx_YY"})
+
+
 def test_library_lookup_and_language_fallback(tmp_path: Path) -> None:
     write_template(tmp_path, GOOD)
     write_template(tmp_path, GOOD.replace('language = "en"', 'language = "de"'), lang="de")
@@ -187,6 +235,7 @@ def test_library_lookup_and_language_fallback(tmp_path: Path) -> None:
     assert library.languages("t1") == ["de", "en"]
     assert library.get("t1", "de").meta.language == "de"
     assert library.get("t1", "fr").meta.language == "en"
+    assert [t.meta.language for t in library.templates()] == ["de", "en"]
     with pytest.raises(TemplateError, match=r"unknown template 'nope'; known templates: t1"):
         library.get("nope")
     assert len(TemplateLibrary([])) == 0
@@ -201,41 +250,6 @@ def test_later_dirs_override_earlier_ones(tmp_path: Path) -> None:
     assert library.ids() == ["t1", "t2"]
     assert "Local hello." in library.get("t1").body_source
     assert library.get("t1").path == local / "en" / "t1.j2"
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda t: t.replace('purpose = "Test template."', "purpose = "), "not valid TOML"),
-        (lambda t: t.replace('value = "Nothing."\n', ""), "front matter lacks value"),
-        (lambda t: t.replace('id = "t1"', 'id = "t9"'), "does not match the file name"),
-        (lambda t: t.replace('language = "en"', 'language = "fr"'), "does not match the folder"),
-        (lambda t: t.replace("stages", "stage"), "lacks stages"),
-        (lambda t: t.replace('"any"', "3"), "stages is 3, expected a list of strings"),
-        (lambda t: t + 'colour = "red"\n', ""),
-        (lambda t: t.replace('language = "en"', 'language = "en"\ncolour = 1'), "unknown key"),
-        (lambda t: t.replace('language = "en"', 'language = "en"\nkind = "sms"'), "kind is"),
-        (lambda t: t.replace("Subject:", "Subj:"), "line 9 must start with 'Subject:'"),
-        (lambda t: t.replace("}}\n\nDear", "}}\nDear"), "line 10 must be blank"),
-        (lambda t: t.replace("Hello.", "Hello {{ buyer.name"), "line 12: Jinja2 syntax error"),
-        (lambda t: t.replace("Hello.", "{% if x %}\nA\n{% endfor %}"), "line 14: Jinja2 syntax"),
-        (lambda t: t.replace("Hello.", "Hi{% if x %} you{% endif %}"), "line 12 ends with a block"),
-        (lambda t: t.replace("+++\nid", "id"), "line 1 must be exactly '+++'"),
-        (lambda t: t.replace("+++\nSubject", "Subject"), "not closed"),
-    ],
-)
-def test_bad_template_files_are_reported_with_file_and_problem(
-    tmp_path: Path, change: Any, message: str
-) -> None:
-    path = write_template(tmp_path, change(GOOD))
-    if not message:
-        # Text after the body is just body text; only the front matter is checked for keys.
-        assert parse_template_file(path).meta.id == "t1"
-        return
-    with pytest.raises(TemplateError) as info:
-        load_library([tmp_path])
-    assert str(info.value).startswith(f"{path}: ")
-    assert message in str(info.value)
 
 
 def test_a_missing_template_dir_is_an_error(tmp_path: Path) -> None:
