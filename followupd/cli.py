@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     threads = sub.add_parser("threads", help="list tracked threads")
     threads.add_argument("--config", type=Path, required=True)
 
+    thread = sub.add_parser("thread", help="work on one tracked thread")
+    thread_sub = thread.add_subparsers(dest="thread_command", required=True)
+    tset = thread_sub.add_parser(
+        "set", help="correct a thread's facts: validity, amount, incoterm, payment, ..."
+    )
+    tset.add_argument("thread_id", type=int, metavar="ID")
+    tset.add_argument("items", nargs="+", metavar="KEY=VALUE")
+    tset.add_argument("--config", type=Path, required=True)
+
     cls = sub.add_parser("classify", help="classify .eml files; one JSON line per file")
     cls.add_argument("files", nargs="+", type=Path, metavar="FILE")
     cls.add_argument("--db", metavar="URL", help="match replies against this database's threads")
@@ -53,6 +62,34 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the whole loop on embedded servers and a simulated clock")
     demo.add_argument("--quiet", action="store_true", help="print only the timeline")
+
+    tpl = sub.add_parser("templates", help="check and preview the follow-up templates")
+    tpl_sub = tpl.add_subparsers(dest="templates_command", required=True, metavar="ACTION")
+    lint = tpl_sub.add_parser("lint", help="report template problems as file:line; exit 1 if any")
+    lint.add_argument(
+        "dirs",
+        nargs="*",
+        type=Path,
+        metavar="DIR",
+        help="template dirs (default: the shipped ones)",
+    )
+    lint.add_argument("--config", type=Path, help="also check this config's template_dirs")
+    preview = tpl_sub.add_parser("preview", help="print a template rendered for a thread")
+    preview.add_argument("template_id", metavar="ID")
+    preview.add_argument("--lang", metavar="LANG", help="language, e.g. de (default: the buyer's)")
+    source = preview.add_mutually_exclusive_group()
+    source.add_argument("--sample", action="store_true", help="the sample thread (the default)")
+    source.add_argument("--thread", type=int, metavar="N", help="thread N (needs --config)")
+    preview.add_argument("--config", type=Path, help="config: database, profile, template_dirs")
+    preview.add_argument(
+        "--dir",
+        dest="dirs",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="use these template dirs instead of the shipped and configured ones (repeatable)",
+    )
     return p
 
 
@@ -86,6 +123,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from followupd.demo.scenario import run_demo
 
         return asyncio.run(run_demo(verbose=not args.quiet))
+    if args.command == "templates":
+        return _templates(args)
     cfg = load_config(args.config)
     args._database_url = cfg.settings.daemon.database_url
     _setup_logging(cfg)
@@ -100,7 +139,26 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "threads":
         asyncio.run(_threads(cfg))
         return EXIT_OK
+    if args.command == "thread":
+        from followupd.commands.thread import set_thread
+
+        return asyncio.run(set_thread(cfg, args.thread_id, args.items))
     return EXIT_USAGE
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from followupd.commands import templates
+
+    if args.templates_command == "lint":
+        return templates.lint(args.dirs, args.config)
+    request = templates.PreviewRequest(
+        template_id=args.template_id,
+        language=args.lang,
+        thread_id=args.thread,
+        config=args.config,
+        dirs=args.dirs,
+    )
+    return asyncio.run(templates.preview(request))
 
 
 def _first_line(exc: BaseException) -> str:

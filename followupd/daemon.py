@@ -15,7 +15,7 @@ from followupd.clock import Clock, SystemClock
 from followupd.config import LoadedConfig
 from followupd.core.inbound import handle_delivery
 from followupd.core.notify import mail_rep
-from followupd.core.rebuild import rebuild_jobs
+from followupd.core.rebuild import arm_open_steps, rebuild_jobs
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.scheduler import WorkScheduler
 from followupd.db.engine import Database
@@ -60,6 +60,7 @@ class Daemon:
         self._watch = watch
         self._queue: asyncio.Queue[tuple[int, Delivery]] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
+        self._rearm: asyncio.Task[int] | None = None
         self._handling = False
         self.rt: Runtime | None = None
 
@@ -196,6 +197,8 @@ class Daemon:
             return
         self.rt.library, self.rt.cadences = library, cadences
         log.info("reloaded %d templates and %d cadences", len(library.ids()), len(cadences))
+        # Corrections made meanwhile (followupd thread set) may have moved steps.
+        self._rearm = asyncio.get_running_loop().create_task(arm_open_steps(self.rt))
 
     async def stop(self) -> None:
         """Stop watching, let in-flight work finish, close the store."""

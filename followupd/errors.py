@@ -27,6 +27,14 @@ class TemplateError(FollowupdError):
     """A template is invalid or cannot be rendered with the data at hand."""
 
 
+class MissingData(TemplateError):
+    """A template needs values the thread does not have yet (``names``: dotted paths)."""
+
+    def __init__(self, message: str, names: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.names = names
+
+
 class MailParseError(FollowupdError):
     """A message cannot be parsed well enough to be handled; it goes to quarantine."""
 

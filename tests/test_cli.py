@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -155,7 +156,7 @@ def test_daemon_runs_notifies_systemd_and_stops_cleanly(
             proc.communicate()
         notify.close()
     assert proc.returncode == 0, err
-    assert "reloaded 12 templates and 4 cadences" in err
+    assert re.search(r"reloaded \d+ templates and \d+ cadences", err), err
     assert "Traceback" not in err
     # Logs carry no secret.
     assert all(v not in err for v in SECRETS.values())

@@ -191,7 +191,10 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
     ok = _cli("check-config", str(EXAMPLE), env=ENV)
     assert ok.returncode == 0, ok.stderr
-    assert "config OK" in ok.stdout and "cadences: halving, pi, quote, sample" in ok.stdout
+    assert "config OK" in ok.stdout
+    assert (
+        "cadences: after-payment, expo-key, expo-lead, halving, nurture, payment, pi," in ok.stdout
+    )
     missing = _cli("check-config", str(EXAMPLE), env={})
     assert missing.returncode == 1
     assert "FOLLOWUPD_APPROVAL_SECRET" in missing.stderr
@@ -206,4 +209,4 @@ def test_check_config_reports_an_unknown_default_cadence(tmp_path: Path) -> None
     path.write_text(text)
     result = _cli("check-config", str(path), env=ENV)
     assert result.returncode == 1
-    assert "default_cadence 'weekly' is not one of halving, pi, quote, sample" in result.stderr
+    assert "default_cadence 'weekly' is not one of after-payment, expo-key," in result.stderr

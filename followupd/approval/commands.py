@@ -15,7 +15,7 @@ from followupd.errors import CommandError
 
 __all__ = ["VERBS", "Command", "Verb", "parse_command", "strip_quoted"]
 
-Verb = Literal["approve", "skip", "stop"]
+Verb = Literal["approve", "skip", "stop", "set"]
 
 # Synonyms a rep is likely to type; Chinese words are matched as a prefix because Chinese
 # text has no spaces ("同意发送" is one "word").
@@ -28,6 +28,7 @@ VERBS: dict[str, Verb] = {
     "send": "approve",
     "skip": "skip",
     "stop": "stop",
+    "set": "set",
 }
 _CJK_VERBS: dict[str, Verb] = {"同意": "approve", "发送": "approve"}
 
@@ -71,6 +72,8 @@ class Command:
 
     verb: Verb
     evidence: str
+    # For "set": the rest of the line, "<key> <value>" (e.g. "validity 2026-12-20").
+    argument: str = ""
 
 
 def strip_quoted(text: str) -> str:
@@ -100,12 +103,18 @@ def parse_command(text: str) -> Command:
         verb = VERBS.get(match.group(0).lower())
     if verb is None:
         raise CommandError(f"could not understand the first line {evidence!r}; {_HELP}")
+    if verb == "set":
+        argument = first.split(None, 1)[1].strip() if len(first.split(None, 1)) > 1 else ""
+        if not argument:
+            raise CommandError("'set' needs a key and a value, e.g. set validity 2026-12-20")
+        return Command(verb=verb, evidence=evidence, argument=argument)
     return Command(verb=verb, evidence=evidence)
 
 
 _HELP = (
     "reply with one of: approve (or ok, yes, send, 同意) to send the draft, "
-    "skip to drop this follow-up, stop to end follow-ups on this thread"
+    "skip to drop this follow-up, stop to end follow-ups on this thread, "
+    "set <key> <value> to correct what followupd knows about the deal"
 )
 
 

@@ -5,7 +5,7 @@ Unknown keys are errors (``extra="forbid"``), so a typo never silently does noth
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -177,6 +177,24 @@ class WorkingHoursSettings(_Strict):
         return frozenset(_WEEKDAYS.index(d) for d in self.workdays)
 
 
+class HolidaySettings(_Strict):
+    """A closure of the seller's factory or office (e.g. Spring Festival), for buyer notices."""
+
+    name: str = Field(min_length=1)
+    start: date
+    end: date
+    # The last day an order can be placed to be produced before the closure.
+    order_by: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> HolidaySettings:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        if self.order_by is not None and self.order_by > self.start:
+            raise ValueError("order_by must not be after start")
+        return self
+
+
 class CompanySettings(_Strict):
     """The seller's profile, used by templates. Bank details will only ever come from here."""
 
@@ -184,6 +202,12 @@ class CompanySettings(_Strict):
     website: str | None = None
     products: tuple[str, ...] = ()
     certifications: tuple[str, ...] = ()
+    # Short customer stories ("a Polish distributor cut returns by 30% with our sealed
+    # bearings"), for the case-study follow-ups.
+    case_studies: tuple[str, ...] = ()
+    # Closing lines under the rep's name in every follow-up; default: company name and website.
+    signature: str | None = None
+    holidays: tuple[HolidaySettings, ...] = ()
 
 
 class DaemonSettings(_Strict):

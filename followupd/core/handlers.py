@@ -7,6 +7,7 @@ Handlers run inside the message's transaction and return actions to run after th
 from __future__ import annotations
 
 import logging
+import shlex
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -16,8 +17,8 @@ from followupd.approval.auth import CommandClaim, refusal
 from followupd.approval.commands import parse_command
 from followupd.approval.review import when
 from followupd.classify.base import Classification
-from followupd.classify.document import find_document
 from followupd.core import outbound
+from followupd.core.corrections import on_set
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.threads import (
@@ -27,11 +28,13 @@ from followupd.core.threads import (
     plan_next,
     transition,
 )
+from followupd.core.tradectx import store
 from followupd.errors import CommandError
 from followupd.mail.parse import ParsedMessage
 from followupd.model import Contact, Draft, Step, Thread
 from followupd.sequence.sendtime import pick_send_time
 from followupd.sequence.states import AUTOMATED_STATES, ThreadState
+from followupd.trade import ack_lines, extract_context, summary_line
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +102,10 @@ async def on_enrollment(
         contact.name = e.buyer.name
     # Due dates count from when the rep sent the mail, unless its Date is implausible.
     sent = msg.date if msg.date and now - timedelta(days=30) <= msg.date <= now else now
-    doc = find_document(msg.subject, msg.attachments, cadence_name)
+    trade = extract_context(
+        msg.subject, msg.text, msg.attachments, sent=sent.date(), cadence=cadence_name
+    )
     thread = Thread(
-        document_type=doc.type,
-        document_ref=doc.ref,
         mailbox_id=mb.mailbox_id,
         contact_id=contact.id,
         root_message_id=e.root_message_id,
@@ -114,6 +117,7 @@ async def on_enrollment(
         created_at=now,
         updated_at=now,
     )
+    store(thread, trade)
     session.add(thread)
     await session.flush()
     audit(
@@ -132,16 +136,26 @@ async def on_enrollment(
     if step is not None:
         actions.append(outbound.arm_step_action(rt, step.id, "planned", step.due_at))
         tz = rt.buyer_tz(contact.timezone)
+        buyer = contact.company or contact.name or contact.email
+        lines = ack_lines(
+            trade,
+            how=lambda key, value: (
+                f"run `followupd thread set {thread.id} {shlex.quote(f'{key}={value}')}`"
+            ),
+        )
         actions.append(
             tell_rep(
                 rt,
                 mb,
                 f"Tracking: {thread.subject}",
-                f"followupd now tracks '{thread.subject}' with {contact.name or contact.email} "
-                f"<{contact.email}>, cadence {cadence_name}.\n"
+                f"{summary_line(trade, buyer, cadence_name)}.\n"
+                f"Buyer: {contact.name or contact.email} <{contact.email}>.\n\n"
+                "What followupd read from your mail (used in the follow-ups; your notes never "
+                "are):\n" + "".join(f"- {line}\n" for line in lines) + "\n"
                 f"First step ({step.kind}, {step.template}) is due "
-                f"{when(step.due_at, tz, mb.rep_tz)}; you will get the draft to approve.\n"
-                f"A reply from the buyer stops all follow-ups on this thread.\n",
+                f"{when(step.due_at, tz, mb.rep_tz)}; you will get the draft to approve, and "
+                "you can also correct these facts by answering it with `set <key> <value>`.\n"
+                "A reply from the buyer stops all follow-ups on this thread.\n",
                 msg.message_id,
             )
         )
@@ -307,6 +321,8 @@ async def on_command(
                 msg.message_id,
             )
         ]
+    if command.verb == "set":
+        return await on_set(rt, mb, session, msg, step, thread, command.argument)
     draft.decided_at = now
     if command.verb == "approve":
         return await _approve(rt, mb, session, msg, draft, step, thread)

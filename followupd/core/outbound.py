@@ -11,19 +11,22 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.approval.review import ReviewFacts, review_subject, review_text
 from followupd.approval.token import make_token, new_nonce
 from followupd.core.notify import AfterCommit, mail_rep, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
-from followupd.core.threads import audit, plan_next, transition
-from followupd.errors import TemplateError
+from followupd.core.threads import audit, plan_next, thread_facts, transition
+from followupd.errors import MissingData, TemplateError
 from followupd.mail.build import make_message_id, reply_subject
-from followupd.model import Contact, Draft, Step, Thread
+from followupd.model import Contact, Draft, Event, Step, Thread
 from followupd.sequence.sendtime import pick_send_time
 from followupd.sequence.states import ThreadState
-from followupd.templating.render import render
+from followupd.templating.context import company_from_settings, draft_context
+from followupd.templating.locale import choose_language
+from followupd.templating.render import RenderedMail, render
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,25 @@ MISSED_SLOT = timedelta(minutes=30)
 # How long to wait for the mailbox re-check before a send.
 RECHECK_TIMEOUT = 60.0
 RETRY_DELAY = timedelta(minutes=15)
+# A job firing this much before its step's due time belongs to an earlier plan.
+STALE_JOB = timedelta(minutes=1)
+# A step that lacks data (e.g. the validity date) is looked at again this often.
+DATA_RETRY = timedelta(days=1)
+# What the rep sets (`followupd thread set ID key=value`) to fill in a template variable.
+SET_KEYS = {
+    "thread.validity_date": "validity",
+    "thread.amount": "amount",
+    "thread.currency": "currency",
+    "thread.document_ref": "ref",
+    "thread.incoterm": "incoterm",
+    "thread.payment_terms": "payment",
+    "thread.shipment_date": "shipment",
+    "thread.lead_time": "lead_time",
+    "thread.products": "products",
+    "thread.event": "event",
+    "thread.tracking_number": "tracking",
+    "thread.carrier": "carrier",
+}
 
 
 def arm_step(rt: Runtime, step_id: int, state: str, at: datetime) -> None:
@@ -72,37 +94,30 @@ async def _load(session: AsyncSession, step_id: int) -> tuple[Step, Thread, Cont
 
 
 def template_context(
-    rt: Runtime, mb: MailboxRuntime, thread: Thread, contact: Contact, step: Step
+    rt: Runtime,
+    mb: MailboxRuntime,
+    thread: Thread,
+    contact: Contact,
+    step: Step,
+    language: str = "en",
 ) -> dict[str, object]:
-    """The variables a template sees; unknown values are left out, never blank."""
-    company = rt.config.settings.company
-    cadence = rt.cadences[thread.cadence]
+    """The variables a template sees; unknown values are left out, never blank.
 
-    def known(**kv: object) -> dict[str, object]:
-        return {k: v for k, v in kv.items() if v not in (None, "")}
-
-    return {
-        "buyer": known(
-            name=contact.name, email=contact.email, company=contact.company, country=contact.country
-        ),
-        "thread": known(
-            subject=thread.subject,
-            document_type=thread.document_type,
-            document_ref=thread.document_ref,
-            enrolled_on=thread.created_at.date().isoformat(),
-            products=[],
-        ),
-        "rep": known(
-            name=mb.settings.rep_name, email=mb.settings.rep_address, phone=mb.settings.rep_phone
-        ),
-        "company": known(
-            name=company.name,
-            website=company.website,
-            products=list(company.products),
-            certifications=list(company.certifications),
-        ),
-        "step": {"number": step.number, "total": len(cadence.steps)},
-    }
+    The rep's notes on the thread are not among them: buyer-visible text never carries them.
+    """
+    return draft_context(
+        thread=thread,
+        contact=contact,
+        language=language,
+        rep={
+            "name": mb.settings.rep_name,
+            "email": mb.settings.rep_address,
+            "phone": mb.settings.rep_phone,
+        },
+        company=company_from_settings(rt.config.settings.company, today=rt.clock.now().date()),
+        step_number=step.number,
+        step_total=len(rt.cadences[thread.cadence].steps),
+    )
 
 
 async def draft_step(rt: Runtime, step_id: int) -> None:
@@ -117,9 +132,14 @@ async def draft_step(rt: Runtime, step_id: int) -> None:
             return
         mb = rt.mailboxes[thread.mailbox_id]
         now = rt.clock.now()
+        if step.due_at > now + STALE_JOB:
+            # The step was planned again for later (a corrected date): this job is stale.
+            arm_step(rt, step.id, "planned", step.due_at)
+            return
         try:
-            template = rt.library.get(step.template, mb.settings.language)
-            mail = render(template, template_context(rt, mb, thread, contact, step))
+            mail = await _render_step(rt, mb, session, step, thread, contact)
+        except MissingData as exc:
+            after += await _waiting_for_data(rt, mb, session, step, thread, exc)
         except TemplateError as exc:
             step.state = "failed"
             audit(session, at=now, kind="draft-failed", thread=thread, cause=str(exc))
@@ -140,6 +160,88 @@ async def draft_step(rt: Runtime, step_id: int) -> None:
                 )
     for action in after:
         await action()
+
+
+async def _render_step(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+) -> RenderedMail:
+    """Render the step's template, or the next candidate of its cadence step that can be.
+
+    A candidate that needs data the thread lacks gives way to the next one not yet sent; if
+    none can be rendered, the first one's MissingData is raised.
+    """
+    cadence = rt.cadences[thread.cadence]
+    defined = cadence.steps[step.number - 1] if step.number <= len(cadence.steps) else None
+    used = (await thread_facts(session, thread, rt.default_tz)).used
+    others = [t for t in (defined.templates if defined else ()) if t != step.template]
+    first_missing: MissingData | None = None
+    for template_id in [step.template, *[t for t in others if t not in used]]:
+        language = choose_language(
+            contact.country, rt.library.languages(template_id), fallback=mb.settings.language
+        )
+        template = rt.library.get(template_id, language)
+        try:
+            mail = render(
+                template, template_context(rt, mb, thread, contact, step, template.meta.language)
+            )
+        except MissingData as exc:
+            first_missing = first_missing or exc
+            continue
+        if template_id != step.template:
+            audit(
+                session,
+                at=rt.clock.now(),
+                kind="template-switched",
+                thread=thread,
+                cause=f"step {step.number}: {step.template} lacks data ({first_missing}); "
+                f"using {template_id}",
+            )
+            step.template = template_id
+        return mail
+    assert first_missing is not None
+    raise first_missing
+
+
+async def _waiting_for_data(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    exc: MissingData,
+) -> list[AfterCommit]:
+    """Hold the step until the rep fills in what it needs; ask once, look again daily."""
+    now = rt.clock.now()
+    asked = await session.scalar(
+        select(Event.id).where(
+            Event.thread_id == thread.id,
+            Event.kind == "draft-waiting",
+            Event.cause.startswith(f"step {step.number}:"),
+        )
+    )
+    audit(session, at=now, kind="draft-waiting", thread=thread, cause=f"step {step.number}: {exc}")
+    # Moved, not only re-armed: a restart or reload arms the step at its due time again.
+    step.due_at = now + DATA_RETRY
+    actions = [arm_step_action(rt, step.id, "planned", step.due_at)]
+    if asked is None:
+        keys = sorted({SET_KEYS.get(name, name) for name in exc.names})
+        example = " ".join(f"{k}=…" for k in keys)
+        actions.append(
+            tell_rep(
+                rt,
+                mb,
+                f"Needs your input: {thread.subject}",
+                f"Step {step.number} of '{thread.subject}' cannot be drafted yet: {exc}.\n"
+                f"Fill it in with: followupd thread set {thread.id} {example}\n"
+                "followupd looks again every day; nothing is sent until then.\n",
+            )
+        )
+    return actions
 
 
 async def _task_done(

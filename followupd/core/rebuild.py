@@ -56,3 +56,22 @@ async def rebuild_jobs(rt: Runtime) -> list[tuple[int, str]]:
             )
     log.info("rebuilt %d step jobs and %d review retries", len(rows) - len(in_doubt), len(drafts))
     return in_doubt
+
+
+async def arm_open_steps(rt: Runtime) -> int:
+    """Arm the jobs of every planned or approved step again (idempotent: job id = step)."""
+    async with rt.db.transaction() as session:
+        steps = (
+            await session.scalars(
+                select(Step)
+                .join(Thread, Thread.id == Step.thread_id)
+                .where(Thread.mailbox_id.in_(list(rt.mailboxes)))
+                .where(Step.state.in_(("planned", "approved")))
+            )
+        ).all()
+        for step in steps:
+            if step.state == "planned":
+                arm_step(rt, step.id, "planned", step.due_at)
+            elif step.send_at is not None:
+                arm_step(rt, step.id, "approved", step.send_at)
+    return len(steps)

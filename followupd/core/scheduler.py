@@ -56,6 +56,9 @@ class WorkScheduler:
             # itself decides whether its moment is still good.
             misfire_grace_time=None,
             coalesce=True,
+            # A job may arm its own id again while it runs (a step planned again for now);
+            # that run must not be dropped. Jobs re-read the database, so overlap is safe.
+            max_instances=2,
         )
         log.debug("armed %s at %s", job_id, at.isoformat())
 

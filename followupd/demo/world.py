@@ -246,6 +246,7 @@ class World:
         cadence: str | None = None,
         buyer: str = BUYER,
         buyer_name: str = BUYER_NAME,
+        body: str | None = None,
     ) -> str:
         """Anna mails the PI to the buyer and Bcc's her plus address; returns the Message-ID."""
         msg = EmailMessage(policy=default_policy)
@@ -256,7 +257,8 @@ class World:
         mid = f"pi.{secrets.token_hex(6)}@seller.test"
         msg["Message-ID"] = f"<{mid}>"
         msg.set_content(
-            f"Dear {buyer_name.split()[0]},\n\nplease find attached our proforma invoice.\n\n"
+            body
+            or f"Dear {buyer_name.split()[0]},\n\nplease find attached our proforma invoice.\n\n"
             f"Best regards,\n{REP_NAME}\n"
         )
         msg.add_attachment(

@@ -100,6 +100,10 @@ class Thread(Base):
     # JSON list of product names or model numbers the buyer is interested in.
     products: Mapped[str | None] = mapped_column(Text)
     tier: Mapped[str | None] = mapped_column(String(16))
+    # The trade show where the buyer was met; the sample's shipment.
+    event: Mapped[str | None] = mapped_column(String(200))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(64))
     # The rep's own notes: never rendered into buyer-visible text.
     notes: Mapped[str | None] = mapped_column(Text)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -281,7 +281,12 @@ def validate_templates(cadences: Mapping[str, Cadence], library: TemplateLibrary
     """Problems between cadences and templates: unknown ids, email/task kind mismatches."""
     problems: list[str] = []
     known = set(library.ids())
+
+    def adds(template: str) -> tuple[str, ...]:
+        return library.get(template).meta.adds
+
     for cadence in cadences.values():
+        first_email = next((s.number for s in cadence.steps if s.kind == "email"), 0)
         for step in cadence.steps:
             where = f"cadence {cadence.name}, step {step.number}"
             for template in step.all_templates:
@@ -297,5 +302,11 @@ def validate_templates(cadences: Mapping[str, Cadence], library: TemplateLibrary
                     problems.append(
                         f"{where}: the step is of kind {step.kind} but template "
                         f"{template!r} is of kind {kind}"
+                    )
+                elif kind == "email" and step.number > first_email and not adds(template):
+                    # SPEC: follow up, don't push. A mail that brings nothing new is a nag.
+                    problems.append(
+                        f"{where}: template {template!r} has no value tag (adds); every "
+                        "follow-up after the first must bring the buyer something new"
                     )
     return problems

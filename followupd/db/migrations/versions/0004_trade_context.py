@@ -27,6 +27,9 @@ _COLUMNS = (
     ("lead_time", sa.String(200)),
     ("products", sa.Text()),
     ("tier", sa.String(16)),
+    ("event", sa.String(200)),
+    ("tracking_number", sa.String(64)),
+    ("carrier", sa.String(64)),
     ("notes", sa.Text()),
     ("paid_at", followupd.model.types.UTCDateTime()),
 )
