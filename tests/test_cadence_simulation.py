@@ -97,3 +97,50 @@ def test_halving_gaps_halve() -> None:
     # 12, 6, 3, 2 days, each stretched to the next good slot by at most the step's slack.
     assert [g for g in gaps] == pytest.approx([12, 6, 3, 2], abs=3)
     assert len(outcome.touches) == 4  # with the PI itself: five touches in all
+
+
+def test_pi_for_a_buyer_who_reads_but_does_not_answer() -> None:
+    # The second touch helps a buyer who is weighing offers instead of repeating the value mail.
+    outcome = _run("pi", Buyer(reads=True))
+    assert [t.template for t in outcome.touches][:2] == ["pi-check-in", "comparison-table"]
+
+
+def test_quote_follows_its_validity_date_and_moves_with_it() -> None:
+    fixed = _run("quote", Buyer())
+    assert _local(fixed)[2] == ("validity-reminder", "Mon 12-14")  # two days before the 15th
+    assert ("validity-expired", "Mon 12-21") in _local(fixed)  # the first slot after it ended
+    # The rep corrects the validity after the first touch: the reminder moves with it.
+    moved = _run("quote", Buyer(), changes={1: {"validity": date(2026, 12, 31)}})
+    assert _local(moved)[2] == ("validity-reminder", "Tue 12-29")
+    expired = next(t for t in moved.touches if t.template == "validity-expired")
+    assert expired.at.astimezone(CHICAGO).date() > date(2026, 12, 31)
+
+
+def test_quote_without_a_validity_date_falls_back_and_skips_the_expiry_note() -> None:
+    outcome = simulate(CADENCES["quote"], enrolled=ENROLLED, tz=CHICAGO, hours=HOURS)
+    assert "validity-expired" not in [t.template for t in outcome.touches]
+    assert outcome.skipped == ((5, "the thread has no validity date"),)
+    reminder = next(t for t in outcome.touches if t.template == "validity-reminder")
+    assert "after the last touch" in reminder.why
+
+
+def test_payment_never_touches_more_than_once_a_week() -> None:
+    outcome = _run("payment", Buyer())
+    times = [t.at for t in outcome.touches]
+    assert all(b - a >= timedelta(days=7) for a, b in itertools.pairwise(times))
+
+
+def test_after_payment_confirms_the_receipt_within_hours() -> None:
+    outcome = _run("after-payment", Buyer())
+    first = outcome.touches[0]
+    assert first.template == "payment-received"
+    # Paid on a Sunday evening in Chicago: the first good slot of the buyer's Monday.
+    assert first.at - ENROLLED < timedelta(days=1)
+    assert first.at.astimezone(CHICAGO).strftime("%a") == "Mon"
+
+
+def test_expo_lead_nurtures_for_four_months() -> None:
+    outcome = _run("expo-lead", Buyer())
+    assert outcome.touches[0].template == "expo-recap"
+    span = outcome.touches[-1].at - outcome.touches[0].at
+    assert timedelta(days=90) <= span <= timedelta(days=150)
