@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.classify.base import Classification
 from followupd.classify.pipeline import DETECTORS, SENT_DETECTORS, classify
-from followupd.core import handlers, machine
+from followupd.core import enrollment, handlers, machine
 from followupd.core.index import store_index
 from followupd.core.lookup import MACHINE_LABELS, classify_context, thread_of
 from followupd.core.notify import AfterCommit
@@ -37,7 +37,7 @@ Handler = Callable[
 # What to do with each label: the dispatch is data. Labels without an entry are only recorded.
 DISPATCH: dict[str, Handler] = {
     "command": handlers.on_command,
-    "enrollment": handlers.on_enrollment,
+    "enrollment": enrollment.on_enrollment,
     "bounce": machine.on_bounce,
     "read_receipt": machine.on_read_receipt,
     "auto_reply": machine.on_auto_reply,

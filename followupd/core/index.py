@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from followupd.db.engine import Database
+from followupd.errors import DatabaseError
 from followupd.imap.index import IndexRow
 from followupd.model import KnownMessage
 
@@ -56,7 +57,8 @@ async def store_index(
         return 0
     dialect = db.engine.dialect
     if dialect.name not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"no bulk insert for the {dialect.name} dialect")
+        # The config only accepts these two stores; a third one would need its own insert.
+        raise DatabaseError(f"the header index supports SQLite and PostgreSQL, not {dialect.name}")
     key = (mailbox_id, folder, uidvalidity)
     async with db.transaction() as session:
         conn = await session.connection()

@@ -49,7 +49,7 @@ SET_KEYS = {
     "thread.incoterm": "incoterm",
     "thread.payment_terms": "payment",
     "thread.shipment_date": "shipment",
-    "thread.lead_time": "lead_time",
+    "thread.lead_time": "shipment",
     "thread.products": "products",
     "thread.event": "event",
     "thread.tracking_number": "tracking",

@@ -292,12 +292,13 @@ def _date_and_offset(parsed: object, raw: bytes) -> tuple[datetime | None, int |
     if isinstance(parsed, datetime) and parsed.tzinfo is not None:
         try:
             offset = parsed.utcoffset()
-            if offset:
-                minutes = int(offset.total_seconds()) // 60
-                if _zone_token(minutes) in raw:
-                    return (parsed - offset).replace(tzinfo=UTC), minutes
         except (ValueError, OverflowError):
-            pass  # an offset of a day or more ("+9999" parses); the header decides
+            # An offset of a day or more ("+9999" parses): the header text decides below.
+            offset = None
+        if offset:
+            minutes = int(offset.total_seconds()) // 60
+            if _zone_token(minutes) in raw:
+                return (parsed - offset).replace(tzinfo=UTC), minutes
     return _parse_date(raw)
 
 
