@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     tset.add_argument("thread_id", type=int, metavar="ID")
     tset.add_argument("items", nargs="+", metavar="KEY=VALUE")
     tset.add_argument("--config", type=Path, required=True)
+    tpaid = thread_sub.add_parser(
+        "paid", help="the buyer paid: move the thread to the after-payment cadence"
+    )
+    tpaid.add_argument("thread_id", type=int, metavar="ID")
+    tpaid.add_argument(
+        "--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day the money arrived"
+    )
+    tpaid.add_argument("--config", type=Path, required=True)
 
     cls = sub.add_parser("classify", help="classify .eml files; one JSON line per file")
     cls.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -59,6 +68,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="a rep's address, to recognise commands and enrollments (repeatable)",
     )
+
+    when = sub.add_parser("when", help="when a follow-up to a buyer would be sent, and why")
+    when.add_argument("--to", required=True, metavar="ADDRESS", help="the buyer's address")
+    when.add_argument("--country", metavar="CC", help="the buyer's country (ISO code)")
+    when.add_argument("--tz", metavar="ZONE", help="the buyer's timezone, if known")
+    when.add_argument("--after", metavar="ISO", help="the step's earliest moment (default: now)")
+    when.add_argument("--now", metavar="ISO", help="the planning clock (default: --after)")
+    when.add_argument("--slack", default="0", help="how much later it may go: 3d, 36h, ...")
+    when.add_argument("--seed", type=int, help="seed of the random pick (default: from input)")
+    when.add_argument("--signature", metavar="TEXT", help="their signature (a phone number)")
+    when.add_argument(
+        "--date-header",
+        dest="header_dates",
+        action="append",
+        default=[],
+        metavar="DATE",
+        help="the Date header of one of their mails (repeatable)",
+    )
+    when.add_argument("--rep-tz", metavar="ZONE", help="the rep's timezone")
+    when.add_argument("--config", type=Path, help="working hours, timing, closures, mailbox")
+    when.add_argument("--json", action="store_true", help="print one JSON object")
 
     demo = sub.add_parser("demo", help="the whole loop on embedded servers and a simulated clock")
     demo.add_argument("--quiet", action="store_true", help="print only the timeline")
@@ -125,6 +155,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(run_demo(verbose=not args.quiet))
     if args.command == "templates":
         return _templates(args)
+    if args.command == "when":
+        return _when(args)
     cfg = load_config(args.config)
     args._database_url = cfg.settings.daemon.database_url
     _setup_logging(cfg)
@@ -140,8 +172,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         asyncio.run(_threads(cfg))
         return EXIT_OK
     if args.command == "thread":
-        from followupd.commands.thread import set_thread
+        from followupd.commands.thread import paid_thread, set_thread
 
+        if args.thread_command == "paid":
+            return asyncio.run(paid_thread(cfg, args.thread_id, on=args.on))
         return asyncio.run(set_thread(cfg, args.thread_id, args.items))
     return EXIT_USAGE
 
@@ -159,6 +193,26 @@ def _templates(args: argparse.Namespace) -> int:
         dirs=args.dirs,
     )
     return asyncio.run(templates.preview(request))
+
+
+def _when(args: argparse.Namespace) -> int:
+    from followupd.commands.when import WhenRequest, when
+
+    request = WhenRequest(
+        to=args.to,
+        country=args.country,
+        tz=args.tz,
+        after=args.after,
+        now=args.now,
+        slack=args.slack,
+        seed=args.seed,
+        signature=args.signature,
+        header_dates=tuple(args.header_dates),
+        rep_tz=args.rep_tz,
+        config=args.config,
+        as_json=args.json,
+    )
+    return when(request)
 
 
 def _first_line(exc: BaseException) -> str:

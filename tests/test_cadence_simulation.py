@@ -139,6 +139,28 @@ def test_after_payment_confirms_the_receipt_within_hours() -> None:
     assert first.at.astimezone(CHICAGO).strftime("%a") == "Mon"
 
 
+def test_after_payment_brings_production_and_shipping_news() -> None:
+    shipped = simulate(
+        CADENCES["after-payment"],
+        enrolled=ENROLLED,
+        tz=CHICAGO,
+        hours=HOURS,
+        buyer=Buyer(),
+        dates={"shipment": date(2026, 12, 28)},
+    )
+    assert [t.template for t in shipped.touches] == [
+        "payment-received",
+        "thank-you-feedback",
+        "production-update",
+        "order-shipped",
+    ]
+    # The shipping news goes the day after the goods left; without a shipment date it
+    # still comes, three weeks after the production news.
+    assert shipped.touches[-1].at.astimezone(CHICAGO).date() == date(2026, 12, 29)
+    unknown = _run("after-payment", Buyer())
+    assert unknown.touches[-1].at - unknown.touches[-2].at >= timedelta(days=21)
+
+
 def test_expo_lead_nurtures_for_four_months() -> None:
     outcome = _run("expo-lead", Buyer())
     assert outcome.touches[0].template == "expo-recap"

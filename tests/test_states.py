@@ -76,7 +76,7 @@ def test_every_running_or_paused_thread_can_be_moved_aside() -> None:
         (S.PAUSED, S.SENT),
         (S.FLAGGED, S.SENT),
         (S.BOUNCED, S.ACTIVE),
-        (S.COMPLETED, S.ACTIVE),
+        (S.COMPLETED, S.SENT),  # a finished cadence restarts only through active
         (S.WON, S.ACTIVE),
         (S.LOST, S.REPLIED),
     ],

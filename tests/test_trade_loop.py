@@ -53,7 +53,10 @@ async def test_context_is_read_at_enrollment_and_confirmed(tmp_path: Path, db_ur
         assert len(ack) == 1
         text = ack[0].message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         assert "USD 12,480.00" in text and "validity 2026-12-15" in text
-        assert f"followupd thread set {thread.id} validity=2026-12-15" in text
+        assert "reply `set validity 2026-12-15`" in text
+        assert f"followupd thread set {thread.id} key=value" in text
+        # The mail takes commands itself: it carries a notice token.
+        assert "Keep this line in your reply: FN-" in text
         # The phone number in the signature is not an amount, and the notes stay empty.
         assert thread.notes is None
 

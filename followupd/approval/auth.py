@@ -1,8 +1,9 @@
 """Is this reply a command we may obey? Every check must pass; their order is data.
 
-This issue's checks: the reply answers our review mail (In-Reply-To), carries that draft's
-signed token, comes from the rep's address, and the draft is still undecided (tokens are
-single use). Proof of origin (DKIM, Authentication-Results, the rep's Sent folder) is added to
+The checks: the reply answers the mail we sent (In-Reply-To), carries that mail's signed
+token, comes from the rep's address, and the token is unused and unexpired. The same checks
+guard replies to review mails (token ``FU-``, a draft) and to notices about a thread (token
+``FN-``). Proof of origin (DKIM, Authentication-Results, the rep's Sent folder) is added to
 ``CHECKS`` later, without changing the callers.
 """
 
@@ -10,14 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from followupd.approval.token import find_tokens, verify_token
 from followupd.mail.parse import ParsedMessage
 
+__all__ = ["CHECKS", "NOTICE_TTL", "CommandClaim", "refusal"]
+
+# A notice's token works this long: corrections come within days, not months, and an old
+# notice found in an archive should not still steer a thread.
+NOTICE_TTL = timedelta(days=30)
+
 
 @dataclass(frozen=True, kw_only=True)
 class CommandClaim:
-    """What the command must match: the draft it answers and who may give it."""
+    """What the command must match: the mail it answers and who may give it.
+
+    ``draft_id`` is the draft's id for a review mail (``kind`` "FU") or the notice's id for a
+    notice (``kind`` "FN"); ``review_message_id`` is that mail's Message-ID. ``draft_state``
+    is "pending" while the token may still be used, else what happened to it (for the
+    explanation).
+    """
 
     draft_id: int
     nonce: str
@@ -25,6 +39,7 @@ class CommandClaim:
     draft_state: str
     rep_address: str
     secret: bytes
+    kind: str = "FU"
 
 
 Check = Callable[[ParsedMessage, CommandClaim], str | None]
@@ -33,15 +48,23 @@ Check = Callable[[ParsedMessage, CommandClaim], str | None]
 def _answers_review(msg: ParsedMessage, claim: CommandClaim) -> str | None:
     if claim.review_message_id in msg.in_reply_to:
         return None
-    return "it does not answer the review mail (In-Reply-To does not name it)"
+    what = "review mail" if claim.kind == "FU" else "followupd mail"
+    return f"it does not answer the {what} (In-Reply-To does not name it)"
 
 
 def _token(msg: ParsedMessage, claim: CommandClaim) -> str | None:
     for token in find_tokens(f"{msg.subject}\n{msg.text}"):
         found = verify_token(claim.secret, token)
-        if found and found.draft_id == claim.draft_id and found.nonce == claim.nonce:
+        if (
+            found
+            and found.kind == claim.kind
+            and found.draft_id == claim.draft_id
+            and found.nonce == claim.nonce
+        ):
             return None
-    return "it does not carry this draft's token (keep the FU-… line or the subject)"
+    if claim.kind == "FU":
+        return "it does not carry this draft's token (keep the FU-… line or the subject)"
+    return "it does not carry this mail's token (keep the FN-… line)"
 
 
 def _sender(msg: ParsedMessage, claim: CommandClaim) -> str | None:
@@ -54,7 +77,9 @@ def _sender(msg: ParsedMessage, claim: CommandClaim) -> str | None:
 def _unused(msg: ParsedMessage, claim: CommandClaim) -> str | None:
     if claim.draft_state == "pending":
         return None
-    return f"this draft was already decided ({claim.draft_state}); a token works once"
+    if claim.kind == "FU":
+        return f"this draft was already decided ({claim.draft_state}); a token works once"
+    return f"this mail's token was {claim.draft_state}; answer the newest followupd mail"
 
 
 CHECKS: tuple[tuple[str, Check], ...] = (

@@ -15,7 +15,7 @@ from followupd.errors import CommandError
 
 __all__ = ["VERBS", "Command", "Verb", "parse_command", "strip_quoted"]
 
-Verb = Literal["approve", "skip", "stop", "set"]
+Verb = Literal["approve", "skip", "stop", "set", "paid", "won", "lost"]
 
 # Synonyms a rep is likely to type; Chinese words are matched as a prefix because Chinese
 # text has no spaces ("同意发送" is one "word").
@@ -29,8 +29,19 @@ VERBS: dict[str, Verb] = {
     "skip": "skip",
     "stop": "stop",
     "set": "set",
+    "paid": "paid",
+    "won": "won",
+    "lost": "lost",
 }
-_CJK_VERBS: dict[str, Verb] = {"同意": "approve", "发送": "approve"}
+_CJK_VERBS: dict[str, Verb] = {
+    "同意": "approve",
+    "发送": "approve",
+    "停止": "stop",
+    "已付款": "paid",
+    "已收款": "paid",
+    "成交": "won",
+    "丢单": "lost",
+}
 
 # Lines that start the quoted part, from the clients reps use. Each must match a whole
 # line so that a rep who writes "on Monday I wrote: ..." is not cut off by accident. The
@@ -114,7 +125,8 @@ def parse_command(text: str) -> Command:
 _HELP = (
     "reply with one of: approve (or ok, yes, send, 同意) to send the draft, "
     "skip to drop this follow-up, stop to end follow-ups on this thread, "
-    "set <key> <value> to correct what followupd knows about the deal"
+    "set <key> <value> to correct what followupd knows about the deal, "
+    "paid when the buyer has paid, won or lost to close the deal"
 )
 
 

@@ -8,6 +8,15 @@ from zoneinfo import ZoneInfo
 
 DRAFT_START = "----- draft (as it will be sent) -----"
 DRAFT_END = "----- end of draft -----"
+# How the rep is told where the buyer's timezone came from (contact.timezone_source).
+ZONE_SOURCES = {
+    "contact": "set for this contact",
+    "learned": "learned from their mails",
+    "country": "from their country",
+    "phone": "from their phone number",
+    "cctld": "from their mail domain",
+    "default": "default: nothing known yet",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +36,8 @@ class ReviewFacts:
     send_at: datetime
     draft_subject: str
     draft_text: str
+    # Where the buyer's zone came from, for the rep ("learned from their mails"); may be empty.
+    zone_source: str = ""
 
 
 def when(instant: datetime, buyer_tz: ZoneInfo, rep_tz: ZoneInfo) -> str:
@@ -49,7 +60,8 @@ def review_text(f: ReviewFacts) -> str:
                 f"followupd drafted follow-up {f.step_number} of {f.steps_total} "
                 f"(cadence {f.cadence}).",
                 "",
-                f"Buyer:   {f.buyer_name} <{f.buyer_email}> ({f.buyer_tz.key})",
+                f"Buyer:   {f.buyer_name} <{f.buyer_email}> ({f.buyer_tz.key}"
+                + (f", {f.zone_source})" if f.zone_source else ")"),
                 f"Thread:  {f.thread_subject} (tracked since {f.enrolled_at:%Y-%m-%d})",
                 f"Send:    {when(f.send_at, f.buyer_tz, f.rep_tz)}, once you approve",
                 "",

@@ -51,6 +51,7 @@ class ClassifyContext:
     """What the classifier needs to know about the rep and the tracked mail.
 
     ``review_ids`` maps Message-IDs of review mails we sent to their draft id;
+    ``notice_ids`` maps Message-IDs of notices about a thread we sent the rep to their id;
     ``thread_ids`` maps Message-IDs of tracked threads (root mails and our follow-ups) to
     the thread id. Ids are stored without angle brackets; addresses are lower-cased here.
     """
@@ -58,6 +59,7 @@ class ClassifyContext:
     rep_addresses: frozenset[str]
     plus_tag: str = "fu"
     review_ids: Mapping[str, int] = field(default_factory=dict)
+    notice_ids: Mapping[str, int] = field(default_factory=dict)
     thread_ids: Mapping[str, int] = field(default_factory=dict)
     known_cadences: frozenset[str] = frozenset()
     # (buyer domain, subject thread key) -> thread id, for the sender's domain: replies whose
@@ -125,6 +127,8 @@ class Classification:
     label: Label
     evidence: Mapping[str, str]
     draft_id: int | None = None
+    # A command answering a notice (not a review mail): the notice's id.
+    notice_id: int | None = None
     thread_id: int | None = None
     enrollment: Enrollment | None = None
     bounce: BounceFacts | None = None

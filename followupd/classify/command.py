@@ -1,6 +1,6 @@
-"""A rep's answer to one of our review mails.
+"""A rep's answer to one of our review mails, or to a notice about a thread.
 
-Only the link to the review mail is checked here. Whether the command may be obeyed (token,
+Only the link to our mail is checked here. Whether the command may be obeyed (token,
 DKIM, Sent folder) is decided later by the approval service, which also reads the verb.
 """
 
@@ -13,7 +13,8 @@ __all__ = ["detect_command"]
 
 
 def detect_command(msg: ParsedMessage, ctx: ClassifyContext) -> Classification | None:
-    """ "command" when a rep address answers a review mail; carries that mail's draft id."""
+    """ "command" when a rep address answers a review mail (carries its draft id) or a
+    notice (carries the notice id); the nearest referenced mail decides."""
     sender = msg.from_
     if not is_rep(sender, ctx):
         return None
@@ -24,5 +25,12 @@ def detect_command(msg: ParsedMessage, ctx: ClassifyContext) -> Classification |
                 label="command",
                 evidence={"from": sender.email, "answers_review": msg_id},
                 draft_id=draft_id,
+            )
+        notice_id = ctx.notice_ids.get(msg_id)
+        if notice_id is not None:
+            return Classification(
+                label="command",
+                evidence={"from": sender.email, "answers_notice": msg_id},
+                notice_id=notice_id,
             )
     return None

@@ -116,7 +116,10 @@ async def _thread_context(
     cadences = load_cadences(cfg.settings.daemon.cadence_file)
     cadence = cadences.get(thread.cadence)
     language = request.language or choose_language(
-        contact.country, library.languages(request.template_id), fallback=settings.language
+        contact.country or contact.zone_country,
+        library.languages(request.template_id),
+        previous=contact.language,
+        fallback=settings.language,
     )
     context = draft_context(
         thread=thread,

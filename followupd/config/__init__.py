@@ -10,6 +10,7 @@ from followupd.config.load import (
     apply_presets,
     load_config,
     load_config_data,
+    load_settings,
     provider_note,
     provider_presets,
     summary,
@@ -26,6 +27,7 @@ from followupd.config.models import (
     ServerSettings,
     Settings,
     SmtpSettings,
+    TimingSettings,
     WorkingHoursSettings,
 )
 from followupd.config.secrets import Secrets
@@ -44,10 +46,12 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SmtpSettings",
+    "TimingSettings",
     "WorkingHoursSettings",
     "apply_presets",
     "load_config",
     "load_config_data",
+    "load_settings",
     "provider_note",
     "provider_presets",
     "summary",

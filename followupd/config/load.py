@@ -41,6 +41,23 @@ class LoadedConfig:
 
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> LoadedConfig:
     """Read, validate and resolve the config file at ``path``; raise ConfigError on problems."""
+    return load_config_data(_read_toml(path), env=env, path=path)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the config file at ``path`` without resolving its secrets.
+
+    For commands that only look at settings (``followupd when``), so they run where the
+    mailbox passwords are not available.
+    """
+    merged, unknown = apply_presets(_read_toml(path))
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError([*unknown.values(), *_explain(exc, merged, skip=unknown)]) from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -51,7 +68,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> LoadedConfi
         raise ConfigError([f"{path}: not UTF-8 text ({exc})"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
-    return load_config_data(data, env=env, path=path)
+    return data
 
 
 def load_config_data(

@@ -125,6 +125,9 @@ class SmtpSettings(ServerSettings):
     # Providers suspend a mailbox that sends more than its daily quota, taking the rep's own
     # mail down with it; followupd holds follow-ups back before that. None: no limit.
     daily_limit: int | None = Field(default=None, ge=1, strict=True)
+    # Minutes at least between two sends from this mailbox, so a burst of due follow-ups
+    # does not look like bulk mail to the provider. None: [timing] min_gap_minutes.
+    min_gap_minutes: int | None = Field(default=None, ge=0, le=720, strict=True)
 
 
 class MailboxSettings(_Strict):
@@ -210,6 +213,59 @@ class CompanySettings(_Strict):
     holidays: tuple[HolidaySettings, ...] = ()
 
 
+class CountryTimingSettings(_Strict):
+    """Working hours and week of the buyers in one country, where they differ from the rest."""
+
+    start: time | None = None
+    end: time | None = None
+    # Replaces the country's own weekend (from python-holidays); its make-up days still count.
+    workdays: tuple[str, ...] | None = None
+
+    @field_validator("workdays")
+    @classmethod
+    def _days(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is not None and (not v or any(d not in _WEEKDAYS for d in v)):
+            raise ValueError(f"expected weekday names from {', '.join(_WEEKDAYS)}")
+        return v
+
+    def workday_numbers(self) -> frozenset[int] | None:
+        return None if self.workdays is None else frozenset(map(_WEEKDAYS.index, self.workdays))
+
+
+class TimingSettings(_Strict):
+    """How a send slot is picked within a step's slack; see followupd.timing."""
+
+    window_minutes: int = Field(default=5, ge=1, le=29)
+    skip_first_minutes: int = Field(default=60, ge=0, le=720)
+    answer_minutes: int = Field(default=55, ge=0, le=720)
+    # Weekdays not named weigh 1.0.
+    weekday_weights: dict[str, float] = Field(default_factory=lambda: {"thu": 1.5, "fri": 1.5})
+    month_end_weight: float = Field(default=1.5, gt=0)
+    month_end_from_day: int = Field(default=28, ge=1, le=31)
+    daily_cap: int | None = Field(default=None, ge=1, strict=True)
+    min_gap_minutes: int = Field(default=2, ge=0, le=720)
+    horizon_days: int = Field(default=60, ge=1, le=366)
+    countries: dict[str, CountryTimingSettings] = Field(default_factory=dict)
+
+    @field_validator("weekday_weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(d not in _WEEKDAYS for d in v) or any(w <= 0 for w in v.values()):
+            raise ValueError(f"expected weekday names ({', '.join(_WEEKDAYS)}) = positive numbers")
+        return v
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, v: dict[str, CountryTimingSettings]) -> dict[str, CountryTimingSettings]:
+        bad = [cc for cc in v if len(cc) != 2 or not cc.isascii() or not cc.isupper()]
+        if bad:
+            raise ValueError(f"expected two-letter upper-case country codes, got {', '.join(bad)}")
+        return v
+
+    def weekday_weight_list(self) -> tuple[float, ...]:
+        return tuple(self.weekday_weights.get(d, 1.0) for d in _WEEKDAYS)
+
+
 class DaemonSettings(_Strict):
     database_url: str = "sqlite+aiosqlite:///followupd.db"
     default_timezone: str = "UTC"
@@ -252,6 +308,7 @@ class Settings(_Strict):
 
     daemon: DaemonSettings = DaemonSettings()
     working_hours: WorkingHoursSettings = WorkingHoursSettings()
+    timing: TimingSettings = TimingSettings()
     approval: ApprovalSettings
     company: CompanySettings
     mailbox: tuple[MailboxSettings, ...] = Field(min_length=1)

@@ -1,8 +1,9 @@
 """The rep corrects what followupd knows about a deal: `set <key> <value>` in a reply.
 
-The reply is authenticated like any command (it answers a review mail, carries its token,
-comes from the rep). It does not decide the draft: the facts change, the draft made from the
-old ones is void, and a fresh one follows with its own review mail.
+The reply is authenticated like any command (it answers a review mail or a notice about the
+thread, carries its token, comes from the rep). It does not decide a draft: the facts change,
+a pending draft made from the old ones is void, and a fresh one follows with its own review
+mail.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.core import outbound
+from followupd.core.contacts import CONTACT_KEYS, parse_contact_values, set_contact
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.threads import audit
 from followupd.core.tradectx import replan, set_values
 from followupd.errors import CommandError
 from followupd.mail.parse import ParsedMessage
-from followupd.model import Step, Thread
+from followupd.model import Contact, Thread
 
 
 async def on_set(
@@ -24,13 +26,14 @@ async def on_set(
     mb: MailboxRuntime,
     session: AsyncSession,
     msg: ParsedMessage,
-    step: Step,
     thread: Thread,
     argument: str,
 ) -> list[AfterCommit]:
     """Apply ``argument`` ("validity 2026-12-20") to the thread, then re-plan and re-draft."""
     now = rt.clock.now()
     key, _, value = argument.partition(" ")
+    if key.strip().lower() in CONTACT_KEYS:
+        return await _set_contact(rt, mb, session, msg, thread, key, value)
     try:
         changed = set_values(thread, [(key, value)], today=now)
     except CommandError as exc:
@@ -39,8 +42,9 @@ async def on_set(
                 rt,
                 mb,
                 f"Not changed: {thread.subject}",
-                f"{exc}\nNothing was changed; the draft still waits for you.\n",
+                f"{exc}\nNothing was changed; reply again with the right value.\n",
                 msg.message_id,
+                thread_id=thread.id,
             )
         ]
     audit(session, at=now, kind="corrected", thread=thread, cause="; ".join(changed))
@@ -56,8 +60,54 @@ async def on_set(
             mb,
             f"Updated: {thread.subject}",
             "".join(f"{line}\n" for line in changed)
-            + "\nThe draft you answered is void; a new one with these facts follows.\n",
+            + "\nA pending draft made with the old facts is void; the next one uses these.\n",
             msg.message_id,
+            thread_id=thread.id,
         )
     )
     return actions
+
+
+async def _set_contact(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    thread: Thread,
+    key: str,
+    value: str,
+) -> list[AfterCommit]:
+    """``set timezone|country|language …``: a fact about the buyer, for all their threads."""
+    now = rt.clock.now()
+    contact = await session.get(Contact, thread.contact_id)
+    try:
+        values = parse_contact_values([(key, value)])
+    except CommandError as exc:
+        values, problem = {}, str(exc)
+    else:
+        problem = ""
+    if contact is None or not values:
+        return [
+            tell_rep(
+                rt,
+                mb,
+                f"Not changed: {thread.subject}",
+                f"{problem or 'no such buyer'}\nNothing was changed.\n",
+                msg.message_id,
+                thread_id=thread.id,
+            )
+        ]
+    changed = await set_contact(session, contact, values, default_zone=rt.default_tz.key, at=now)
+    audit(session, at=now, kind="corrected", thread=thread, cause="; ".join(changed))
+    return [
+        tell_rep(
+            rt,
+            mb,
+            f"Updated: {thread.subject}",
+            "".join(f"{line}\n" for line in changed)
+            + f"\nThis applies to every thread with {contact.email}; follow-ups already "
+            "approved keep their send time.\n",
+            msg.message_id,
+            thread_id=thread.id,
+        )
+    ]

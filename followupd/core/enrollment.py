@@ -7,17 +7,19 @@ returns actions to run after the commit, like every handler.
 
 from __future__ import annotations
 
-import shlex
+from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.approval.review import when
 from followupd.classify.base import Classification
 from followupd.core import outbound
+from followupd.core.contacts import learn_language
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.slots import learn_zone
 from followupd.core.threads import audit, plan_next
 from followupd.core.tradectx import store
 from followupd.mail.parse import ParsedMessage
@@ -87,11 +89,16 @@ async def on_enrollment(
         await session.flush()
     elif e.buyer.name and not contact.name:
         contact.name = e.buyer.name
+    # Follow-ups are answers in this conversation: they speak its language.
+    learn_language(contact, msg.text, "thread")
+    await learn_zone(session, contact, default_zone=rt.default_tz.key, at=now)
     # Due dates count from when the rep sent the mail, unless its Date is implausible.
     sent = msg.date if msg.date and now - timedelta(days=30) <= msg.date <= now else now
     trade = extract_context(
         msg.subject, msg.text, msg.attachments, sent=sent.date(), cadence=cadence_name
     )
+    if trade.tier is None and await _ordered_before(session, contact.domain):
+        trade = replace(trade, tier="regular", sources={**trade.sources, "tier": "history"})
     thread = Thread(
         mailbox_id=mb.mailbox_id,
         contact_id=contact.id,
@@ -124,12 +131,7 @@ async def on_enrollment(
         actions.append(outbound.arm_step_action(rt, step.id, "planned", step.due_at))
         tz = rt.buyer_tz(contact.timezone)
         buyer = contact.company or contact.name or contact.email
-        lines = ack_lines(
-            trade,
-            how=lambda key, value: (
-                f"run `followupd thread set {thread.id} {shlex.quote(f'{key}={value}')}`"
-            ),
-        )
+        lines = ack_lines(trade)
         actions.append(
             tell_rep(
                 rt,
@@ -140,10 +142,26 @@ async def on_enrollment(
                 "What followupd read from your mail (used in the follow-ups; your notes never "
                 "are):\n" + "".join(f"- {line}\n" for line in lines) + "\n"
                 f"First step ({step.kind}, {step.template}) is due "
-                f"{when(step.due_at, tz, mb.rep_tz)}; you will get the draft to approve, and "
-                "you can also correct these facts by answering it with `set <key> <value>`.\n"
+                f"{when(step.due_at, tz, mb.rep_tz)}; you will get the draft to approve.\n"
+                "Correct a fact by replying to this mail (or to the review mail) with "
+                f"`set <key> <value>`, or run `followupd thread set {thread.id} key=value`.\n"
                 "A reply from the buyer stops all follow-ups on this thread.\n",
                 msg.message_id,
+                thread_id=thread.id,
             )
         )
     return actions
+
+
+async def _ordered_before(session: AsyncSession, domain: str) -> bool:
+    """Whether the buyer's company paid or was won on an earlier thread: a regular buyer."""
+    found = await session.scalar(
+        select(Thread.id)
+        .join(Contact, Contact.id == Thread.contact_id)
+        .where(
+            Contact.domain == domain,
+            or_(Thread.paid_at.is_not(None), Thread.state == ThreadState.WON.value),
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -10,25 +10,26 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.auth import CommandClaim, refusal
+from followupd.approval.auth import CommandClaim
 from followupd.approval.commands import parse_command
 from followupd.approval.review import when
 from followupd.classify.base import Classification
 from followupd.core import outbound
+from followupd.core.contacts import learn_language
 from followupd.core.corrections import on_set
+from followupd.core.notices import on_notice_command, refuse_unless_genuine
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.slots import pick_for_step
 from followupd.core.threads import (
-    audit,
-    buyer_busy_days,
     cancel_open_steps,
     plan_next,
     transition,
 )
+from followupd.core.verbs import close_thread, on_paid
 from followupd.errors import CommandError
 from followupd.mail.parse import ParsedMessage
 from followupd.model import Contact, Draft, Step, Thread
-from followupd.sequence.sendtime import pick_send_time
 from followupd.sequence.states import AUTOMATED_STATES, ThreadState
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ async def on_reply(
         return []
     now = rt.clock.now()
     sender = msg.from_.email if msg.from_ else "?"
+    buyer = await session.get(Contact, thread.contact_id)
+    if buyer is not None and buyer.email == sender:
+        # The next follow-up this buyer gets, on any thread, is in the language they write.
+        learn_language(buyer, msg.text, "buyer")
     if not transition(
         session,
         thread,
@@ -76,6 +81,7 @@ async def on_reply(
             f"followupd stopped all follow-ups on this thread; it is yours now.\n\n"
             f"What the reply seems to say: {INTENT_SHOWN.get(cls.intent or '', 'not sure')}.\n"
             f"Suggested next step: {advice}\n",
+            thread_id=thread.id,
         )
     )
     return actions
@@ -121,6 +127,7 @@ async def on_rep_reply(
             "sends can cross your mail.\n\n"
             f"To have followupd follow up again, Bcc {plus} on your next mail in this "
             "conversation.\n",
+            thread_id=thread.id,
         ),
     ]
 
@@ -149,7 +156,9 @@ async def on_command(
     msg: ParsedMessage,
     cls: Classification,
 ) -> list[AfterCommit]:
-    """The rep answered a review mail: authenticate, then obey approve / skip / stop."""
+    """The rep answered a review mail or a notice: authenticate, then obey the command."""
+    if cls.notice_id is not None:
+        return await on_notice_command(rt, mb, session, msg, cls)
     now = rt.clock.now()
     draft = await session.get(Draft, cls.draft_id) if cls.draft_id is not None else None
     if draft is None:
@@ -166,21 +175,9 @@ async def on_command(
         rep_address=mb.settings.rep_address,
         secret=rt.config.approval_secret(),
     )
-    reason = refusal(msg, claim)
-    if reason is not None:
-        audit(session, at=now, kind="command-refused", thread=thread, cause=reason)
-        log.warning(
-            "mailbox %s: command on draft %d refused: %s", mb.settings.name, draft.id, reason
-        )
-        return [
-            tell_rep(
-                rt,
-                mb,
-                f"Command refused: {thread.subject}",
-                f"followupd did not obey your reply because {reason}.\nNothing was changed.\n",
-                msg.message_id,
-            )
-        ]
+    refused = refuse_unless_genuine(rt, mb, session, msg, thread, claim)
+    if refused is not None:
+        return refused
     try:
         command = parse_command(msg.text)
     except CommandError as exc:
@@ -194,7 +191,7 @@ async def on_command(
             )
         ]
     if command.verb == "set":
-        return await on_set(rt, mb, session, msg, step, thread, command.argument)
+        return await on_set(rt, mb, session, msg, thread, command.argument)
     draft.decided_at = now
     if command.verb == "approve":
         return await _approve(rt, mb, session, msg, draft, step, thread)
@@ -212,24 +209,18 @@ async def on_command(
                 f"Skipped: {thread.subject}",
                 f"Step {step.number} skipped.\n",
                 msg.message_id,
+                thread_id=thread.id,
             )
         ]
         if nxt is not None:
             actions.append(outbound.arm_step_action(rt, nxt.id, "planned", nxt.due_at))
         return actions
-    draft.state = "stopped"
-    transition(session, thread, ThreadState.STOPPED, at=now, cause="rep sent stop")
-    step_ids = await cancel_open_steps(session, thread, cause="rep sent stop", at=now)
-    return [
-        outbound.disarm_action(rt, step_ids),
-        tell_rep(
-            rt,
-            mb,
-            f"Stopped: {thread.subject}",
-            "No more follow-ups will be sent on this thread.\n",
-            msg.message_id,
-        ),
-    ]
+    if command.verb == "paid":
+        # The pending draft belongs to the payment chase; mark_paid cancels it.
+        return await on_paid(rt, mb, session, thread, reply_to=msg.message_id)
+    if command.verb == "stop":
+        draft.state = "stopped"
+    return await close_thread(rt, mb, session, thread, command.verb, reply_to=msg.message_id)
 
 
 async def _approve(
@@ -243,15 +234,11 @@ async def _approve(
 ) -> list[AfterCommit]:
     now = rt.clock.now()
     contact = await session.get(Contact, thread.contact_id)
-    tz = rt.buyer_tz(contact.timezone if contact else None)
-    busy = (
-        await buyer_busy_days(session, contact, tz, except_step=step.id)
-        if contact is not None
-        else frozenset()
-    )
-    send_at = pick_send_time(
-        earliest=max(now, step.due_at), tz=tz, hours=rt.hours, seed=step.id, busy_days=busy
-    )
+    if contact is None:
+        return []
+    tz = rt.buyer_tz(contact.timezone)
+    slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=step.due_at)
+    send_at = slot.send_at_utc
     if not transition(session, thread, ThreadState.APPROVED, at=now, cause="rep approved"):
         return [
             tell_rep(
@@ -272,5 +259,6 @@ async def _approve(
             f"Follow-up {step.number} will go out {when(send_at, tz, mb.rep_tz)}, unless the "
             f"buyer replies before.\n",
             msg.message_id,
+            thread_id=thread.id,
         ),
     ]

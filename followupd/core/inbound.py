@@ -11,10 +11,12 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from followupd.approval.commands import strip_quoted
 from followupd.classify.base import Classification
 from followupd.classify.pipeline import DETECTORS, SENT_DETECTORS, classify
 from followupd.core import enrollment, handlers, machine
@@ -22,10 +24,11 @@ from followupd.core.index import store_index
 from followupd.core.lookup import MACHINE_LABELS, classify_context, thread_of
 from followupd.core.notify import AfterCommit
 from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.slots import learn_zone
 from followupd.errors import MailParseError
 from followupd.imap.deliveries import CursorMoved, Delivery, Fetched, Indexed
 from followupd.mail.parse import ParsedMessage, parse_message
-from followupd.model import FolderCursor, KnownMessage, Message, Quarantine
+from followupd.model import Contact, FolderCursor, KnownMessage, Message, Quarantine
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +146,24 @@ async def _process(
     )
     handler = DISPATCH.get(result.label)
     after = await handler(rt, mb, session, parsed, result) if handler else []
+    if result.label in _FROM_BUYERS and parsed.from_ is not None:
+        contact = await session.scalar(select(Contact).where(Contact.email == parsed.from_.email))
+        if contact is not None:
+            # Their Date header votes on their zone; a reply's own text may hold a phone number.
+            own = strip_quoted(parsed.text) if result.label == "reply" else None
+            await learn_zone(
+                session,
+                contact,
+                default_zone=rt.default_tz.key,
+                at=rt.clock.now(),
+                signature=own,
+            )
     await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
     return after
+
+
+# Mail written by (or for) a buyer: its Date header tells the buyer's UTC offset.
+_FROM_BUYERS = frozenset({"reply", "auto_reply", "read_receipt"})
 
 
 def _message_row(
@@ -167,7 +186,15 @@ def _message_row(
         label=label,
         evidence=json.dumps(dict(evidence), ensure_ascii=False),
         at=rt.clock.now(),
+        from_addr=parsed.from_.email[:320] if parsed.from_ else None,
+        sent_at=parsed.date,
+        utc_offset=_offset_minutes(parsed.date),
     )
+
+
+def _offset_minutes(when: datetime | None) -> int | None:
+    offset = when.utcoffset() if when is not None else None
+    return int(offset.total_seconds() // 60) if offset is not None else None
 
 
 async def _seen_message_id(

@@ -20,10 +20,10 @@ from followupd.classify.base import Classification
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.outbound import arm_step_action, disarm_action
 from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.slots import pick_for_step
 from followupd.core.threads import OPEN_STEP_STATES, audit, cancel_open_steps, transition
 from followupd.mail.parse import ParsedMessage
 from followupd.model import Contact, Step, Thread
-from followupd.sequence.sendtime import pick_send_time
 from followupd.sequence.states import ThreadState
 
 log = logging.getLogger(__name__)
@@ -150,11 +150,14 @@ async def retry_bounced_step(
         # Planned again after the retry is sent, counted from then.
         await session.delete(planned)
     contact = await session.get(Contact, thread.contact_id)
-    tz = rt.buyer_tz(contact.timezone if contact else None)
+    if contact is None:
+        return []
+    tz = rt.buyer_tz(contact.timezone)
     step.state, step.sent_at = "approved", None
-    step.send_at = pick_send_time(
-        earliest=now + SOFT_RETRY_AFTER, tz=tz, hours=rt.hours, seed=step.id
+    slot = await pick_for_step(
+        rt, mb, session, step, thread, contact, earliest=now + SOFT_RETRY_AFTER
     )
+    step.send_at = slot.send_at_utc
     thread.steps_done -= 1
     cause = f"step {step.number} soft-bounced; sending it again"
     transition(session, thread, ThreadState.DRAFTED, at=now, cause=cause)
@@ -170,6 +173,7 @@ async def retry_bounced_step(
             "delivered for now (the receiving server refused it temporarily).\n"
             f"followupd will send it again on {step.send_at.astimezone(tz):%a %Y-%m-%d %H:%M} "
             f"buyer time ({step.send_at.astimezone(mb.rep_tz):%a %H:%M} your time).\n",
+            thread_id=thread.id,
         ),
     ]
     return actions
@@ -228,11 +232,11 @@ async def on_auto_reply(
     if cls.thread_id is None:
         return []
     thread = await session.get(Thread, cls.thread_id)
-    if thread is None or thread.state in _FINAL:
+    contact = await session.get(Contact, thread.contact_id) if thread is not None else None
+    if thread is None or contact is None or thread.state in _FINAL:
         return []
-    contact = await session.get(Contact, thread.contact_id)
     now = rt.clock.now()
-    until = resume_at(rt, now, cls.return_date, contact.timezone if contact else None)
+    until = resume_at(rt, now, cls.return_date, contact.timezone)
     thread.paused_until = until
     actions: list[AfterCommit] = []
     steps = (
@@ -240,13 +244,14 @@ async def on_auto_reply(
             select(Step).where(Step.thread_id == thread.id, Step.state.in_(OPEN_STEP_STATES))
         )
     ).all()
-    tz = rt.buyer_tz(contact.timezone if contact else None)
+    tz = rt.buyer_tz(contact.timezone)
     for step in steps:
         if step.state == "planned" and step.due_at < until:
             step.due_at = until
             actions.append(arm_step_action(rt, step.id, "planned", until))
         elif step.state == "approved" and step.send_at is not None and step.send_at < until:
-            step.send_at = pick_send_time(earliest=until, tz=tz, hours=rt.hours, seed=step.id)
+            slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=until)
+            step.send_at = slot.send_at_utc
             actions.append(arm_step_action(rt, step.id, "approved", step.send_at))
     stated = f"back {cls.return_date:%Y-%m-%d}" if cls.return_date else "no return date stated"
     audit(
@@ -263,6 +268,7 @@ async def on_auto_reply(
             f"Out of office: {thread.subject}",
             f"{msg.from_.email if msg.from_ else 'The buyer'} is away ({stated}). followupd will "
             f"not write before {until.astimezone(tz):%a %Y-%m-%d} buyer time.\n",
+            thread_id=thread.id,
         )
     )
     return actions

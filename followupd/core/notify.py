@@ -1,4 +1,9 @@
-"""Mail from followupd to the rep: review mails, notices, confirmations."""
+"""Mail from followupd to the rep: review mails, notices, confirmations.
+
+A notice about a thread is itself a place to give commands: it carries a signed ``FN-``
+token, and a reply to it may say ``set <key> <value>``, ``paid``, ``stop``, ``won`` or
+``lost``. The notice is recorded before it is sent, so the reply can be checked against it.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,13 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from followupd.approval.token import make_token, new_nonce
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.mail.build import build_internal, make_message_id
 from followupd.mail.parse import Address
+from followupd.model import Notice
 from followupd.smtp.sender import SendError
 
 log = logging.getLogger(__name__)
@@ -49,13 +58,86 @@ async def mail_rep(
 
 AfterCommit = Callable[[], Awaitable[None]]
 
+NOTICE_COMMANDS = (
+    "\n--\n"
+    "To change this thread, reply to this mail with a command on the first line:\n"
+    "  set <key> <value>  correct a fact, e.g. set validity 2026-12-20\n"
+    "                     (keys: validity, amount, incoterm, payment, shipment, products,\n"
+    "                     tier, tracking, carrier, event, note)\n"
+    "  paid               the buyer paid: start the after-payment follow-ups\n"
+    "  stop               no more follow-ups on this thread\n"
+    "  won / lost         close the deal\n"
+)
+
 
 def tell_rep(
-    rt: Runtime, mb: MailboxRuntime, subject: str, text: str, in_reply_to: str | None = None
+    rt: Runtime,
+    mb: MailboxRuntime,
+    subject: str,
+    text: str,
+    in_reply_to: str | None = None,
+    *,
+    thread_id: int | None = None,
 ) -> AfterCommit:
-    """An action that mails the rep a notice; run it after the decision is committed."""
+    """An action that mails the rep a notice; run it after the decision is committed.
+
+    With ``thread_id`` the notice takes commands about that thread (see the module doc).
+    """
 
     async def send() -> None:
-        await mail_rep(rt, mb, subject=subject, text=text, kind="notice", in_reply_to=in_reply_to)
+        if thread_id is not None:
+            await mail_notice(
+                rt, mb, thread_id, subject=subject, text=text, in_reply_to=in_reply_to
+            )
+        else:
+            await mail_rep(
+                rt, mb, subject=subject, text=text, kind="notice", in_reply_to=in_reply_to
+            )
 
     return send
+
+
+async def mail_notice(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    thread_id: int,
+    *,
+    subject: str,
+    text: str,
+    in_reply_to: str | None = None,
+) -> bool:
+    """Record a notice about ``thread_id``, then mail it with its token and the commands."""
+    nonce = new_nonce()
+    message_id = make_message_id("notice", rt.installation_id, thread_id, nonce, domain=mb.domain)
+    try:
+        async with rt.db.transaction() as session:
+            notice = Notice(
+                mailbox_id=mb.mailbox_id,
+                thread_id=thread_id,
+                message_id=message_id,
+                nonce=nonce,
+                subject=subject[:500],
+                created_at=rt.clock.now(),
+            )
+            session.add(notice)
+            await session.flush()
+            notice_id = notice.id
+    except SQLAlchemyError as exc:
+        # The rep still gets the news; only the reply-to-command part is missing.
+        log.warning(
+            "mailbox %s: notice not recorded (%s); sent without commands", mb.settings.name, exc
+        )
+        return await mail_rep(
+            rt, mb, subject=subject, text=text, kind="notice", in_reply_to=in_reply_to
+        )
+    token = make_token(rt.config.approval_secret(), notice_id, nonce, kind="FN")
+    body = f"{text.rstrip()}\n{NOTICE_COMMANDS}Keep this line in your reply: {token}\n"
+    return await mail_rep(
+        rt,
+        mb,
+        subject=subject,
+        text=body,
+        kind="notice",
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+    )

@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.review import ReviewFacts, review_subject, review_text
+from followupd.approval.review import ZONE_SOURCES, ReviewFacts, review_subject, review_text
 from followupd.approval.token import make_token, new_nonce
 from followupd.core.notify import AfterCommit, mail_rep, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.slots import pick_for_step
 from followupd.core.threads import audit, plan_next, thread_facts, transition
 from followupd.errors import MissingData, TemplateError
 from followupd.mail.build import make_message_id, reply_subject
 from followupd.model import Contact, Draft, Event, Step, Thread
-from followupd.sequence.sendtime import pick_send_time
 from followupd.sequence.states import ThreadState
 from followupd.templating.context import company_from_settings, draft_context
 from followupd.templating.locale import choose_language
@@ -115,7 +115,7 @@ def template_context(
             "phone": mb.settings.rep_phone,
         },
         company=company_from_settings(rt.config.settings.company, today=rt.clock.now().date()),
-        step_number=step.number,
+        step_number=step.number - thread.step_base,
         step_total=len(rt.cadences[thread.cadence].steps),
     )
 
@@ -176,13 +176,17 @@ async def _render_step(
     none can be rendered, the first one's MissingData is raised.
     """
     cadence = rt.cadences[thread.cadence]
-    defined = cadence.steps[step.number - 1] if step.number <= len(cadence.steps) else None
+    index = step.number - thread.step_base - 1
+    defined = cadence.steps[index] if 0 <= index < len(cadence.steps) else None
     used = (await thread_facts(session, thread, rt.default_tz)).used
     others = [t for t in (defined.templates if defined else ()) if t != step.template]
     first_missing: MissingData | None = None
     for template_id in [step.template, *[t for t in others if t not in used]]:
         language = choose_language(
-            contact.country, rt.library.languages(template_id), fallback=mb.settings.language
+            contact.country or contact.zone_country,
+            rt.library.languages(template_id),
+            previous=contact.language,
+            fallback=mb.settings.language,
         )
         template = rt.library.get(template_id, language)
         try:
@@ -229,7 +233,7 @@ async def _waiting_for_data(
     step.due_at = now + DATA_RETRY
     actions = [arm_step_action(rt, step.id, "planned", step.due_at)]
     if asked is None:
-        keys = sorted({SET_KEYS.get(name, name) for name in exc.names})
+        keys = sorted({SET_KEYS.get(name, name) for name in exc.names}) or ["<key>"]
         example = " ".join(f"{k}=…" for k in keys)
         actions.append(
             tell_rep(
@@ -237,8 +241,11 @@ async def _waiting_for_data(
                 mb,
                 f"Needs your input: {thread.subject}",
                 f"Step {step.number} of '{thread.subject}' cannot be drafted yet: {exc}.\n"
-                f"Fill it in with: followupd thread set {thread.id} {example}\n"
+                f"Fill it in by replying to this mail with `set {keys[0]} <value>`"
+                + (" (one key per reply)" if len(keys) > 1 else "")
+                + f", or run: followupd thread set {thread.id} {example}\n"
                 "followupd looks again every day; nothing is sent until then.\n",
+                thread_id=thread.id,
             )
         )
     return actions
@@ -261,7 +268,7 @@ async def _task_done(
     nxt = await plan_next(
         session, thread, rt.cadences[thread.cadence], at=now, default_tz=rt.default_tz
     )
-    actions = [tell_rep(rt, mb, subject, text)]
+    actions = [tell_rep(rt, mb, subject, text, thread_id=thread.id)]
     if nxt is not None:
         actions.append(arm_step_action(rt, nxt.id, "planned", nxt.due_at))
     return actions
@@ -293,19 +300,25 @@ async def _new_draft(
     await session.flush()
     step.state = "drafted"
     transition(session, thread, ThreadState.DRAFTED, at=now, cause=f"step {step.number} due")
-    facts = _review_facts(rt, mb, step, thread, contact, draft)
+    facts = await _review_facts(rt, mb, session, step, thread, contact, draft)
     return [_send_review(rt, mb, draft.id, draft.review_message_id, facts)]
 
 
-def _review_facts(
-    rt: Runtime, mb: MailboxRuntime, step: Step, thread: Thread, contact: Contact, draft: Draft
+async def _review_facts(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+    draft: Draft,
 ) -> ReviewFacts:
     """What the review mail of ``draft`` tells the rep, including when it would go out."""
     tz = rt.buyer_tz(contact.timezone)
-    earliest = max(rt.clock.now(), step.due_at)
+    slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=step.due_at)
     return ReviewFacts(
         token=make_token(rt.config.approval_secret(), draft.id, draft.nonce),
-        step_number=step.number,
+        step_number=step.number - thread.step_base,
         steps_total=len(rt.cadences[thread.cadence].steps),
         cadence=thread.cadence,
         buyer_name=contact.name or contact.email,
@@ -314,7 +327,8 @@ def _review_facts(
         rep_tz=mb.rep_tz,
         thread_subject=thread.subject,
         enrolled_at=thread.created_at,
-        send_at=pick_send_time(earliest=earliest, tz=tz, hours=rt.hours, seed=step.id),
+        send_at=slot.send_at_utc,
+        zone_source=ZONE_SOURCES.get(contact.timezone_source or "", ""),
         draft_subject=draft.subject,
         draft_text=draft.text,
     )
@@ -359,5 +373,5 @@ async def resend_review(rt: Runtime, draft_id: int) -> None:
             return
         step, thread, contact = loaded
         mb = rt.mailboxes[thread.mailbox_id]
-        facts = _review_facts(rt, mb, step, thread, contact, draft)
+        facts = await _review_facts(rt, mb, session, step, thread, contact, draft)
     await _send_review(rt, mb, draft_id, draft.review_message_id, facts)()

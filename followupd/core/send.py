@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followupd.core.notify import mail_rep
 from followupd.core.outbound import MISSED_SLOT, RECHECK_TIMEOUT, RETRY_DELAY, arm_step
 from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.slots import pick_for_step
 from followupd.core.threads import audit, plan_next, transition
 from followupd.mail.build import build_followup, make_message_id
 from followupd.mail.parse import Address
 from followupd.model import Contact, Draft, Message, Step, Thread
-from followupd.sequence.sendtime import pick_send_time
 from followupd.sequence.states import ThreadState
 from followupd.smtp.sender import SendError
 
@@ -88,10 +88,10 @@ async def _prepare(
         if thread is None or contact is None or thread.state != ThreadState.APPROVED.value:
             return None
         now = rt.clock.now()
-        tz = rt.buyer_tz(contact.timezone)
         if now - step.send_at > MISSED_SLOT:
             # The daemon was down at the slot: pick a new one rather than send at any hour.
-            step.send_at = pick_send_time(earliest=now, tz=tz, hours=rt.hours, seed=step.id)
+            slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=now)
+            step.send_at = slot.send_at_utc
             audit(
                 session,
                 at=now,
@@ -105,7 +105,8 @@ async def _prepare(
             return None
         held = await _over_daily_limit(session, mb, now)
         if held is not None:
-            step.send_at = pick_send_time(earliest=held, tz=tz, hours=rt.hours, seed=step.id)
+            slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=held)
+            step.send_at = slot.send_at_utc
             audit(
                 session,
                 at=now,
@@ -244,12 +245,12 @@ async def _failed(
             # Nothing was accepted: the same step may go again at a later slot.
             step.state = "approved"
             contact = await session.get(Contact, thread.contact_id)
-            step.send_at = pick_send_time(
-                earliest=at + RETRY_DELAY,
-                tz=rt.buyer_tz(contact.timezone if contact else None),
-                hours=rt.hours,
-                seed=step.id,
+            if contact is None:
+                return
+            slot = await pick_for_step(
+                rt, mb, session, step, thread, contact, earliest=at + RETRY_DELAY
             )
+            step.send_at = slot.send_at_utc
             arm_step(rt, step.id, "approved", step.send_at)
     if subject is not None:
         await mail_rep(

@@ -95,7 +95,7 @@ async def plan_next(
         session.add(
             Step(
                 thread_id=thread.id,
-                number=gone.step.number,
+                number=thread.step_base + gone.step.number,
                 kind=gone.step.kind,
                 template=gone.step.template,
                 state="skipped",
@@ -116,7 +116,7 @@ async def plan_next(
         return None
     step = Step(
         thread_id=thread.id,
-        number=planned.step.number,
+        number=thread.step_base + planned.step.number,
         kind=planned.step.kind,
         template=planned.template,
         state="planned",

@@ -65,10 +65,19 @@ class Contact(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     country: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # How the zone was found (contact, learned, country, phone, cctld, default) and why; the
+    # country it implies, for holidays and as the language's fallback.
+    timezone_source: Mapped[str | None] = mapped_column(String(16))
+    timezone_detail: Mapped[str | None] = mapped_column(Text)
+    zone_country: Mapped[str | None] = mapped_column(String(2))
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Why the address is suppressed ("hard bounce", "asked to be removed"), for the rep.
     suppressed_reason: Mapped[str | None] = mapped_column(Text)
     soft_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The language the buyer writes in (ISO 639-1) and how it is known: "buyer" (their own
+    # mails), "thread" (the rep's mail to them), "rep" (set by the rep).
+    language: Mapped[str | None] = mapped_column(String(8))
+    language_source: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -84,7 +93,10 @@ class Thread(Base):
     subject: Mapped[str] = mapped_column(Text)
     cadence: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), index=True)
+    # Steps done in the current cadence; steps of earlier cadences (a thread switched to
+    # after-payment by "paid") are numbered below ``step_base``.
     steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    step_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_touch_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     document_type: Mapped[str | None] = mapped_column(String(32))
@@ -118,6 +130,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("mailbox_id", "folder", "uidvalidity", "uid"),
         Index("ix_message_message_id", "message_id"),
+        Index("ix_message_from_addr", "from_addr"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
@@ -130,6 +143,10 @@ class Message(Base):
     label: Mapped[str] = mapped_column(String(32))
     evidence: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The sender and the Date header (as UTC, and its offset in minutes east of UTC).
+    from_addr: Mapped[str | None] = mapped_column(String(320))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    utc_offset: Mapped[int | None] = mapped_column(Integer)
 
 
 class Step(Base):
@@ -167,6 +184,24 @@ class Draft(Base):
     review_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Notice(Base):
+    """A mail followupd sent the rep about a thread; the rep may answer it with a command.
+
+    Its token (``FN-<id>-<nonce>-<signature>``) works once, and only for a while
+    (``followupd.approval.auth.NOTICE_TTL``).
+    """
+
+    __tablename__ = "notice"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Event(Base):

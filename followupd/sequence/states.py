@@ -14,7 +14,9 @@ Choices beyond the main line, each written into the table below:
   A later mail may still be ``flagged`` by the guard, since fraud often arrives in a live thread.
 - ``stopped`` can be re-activated by the rep, or closed as ``won`` / ``lost``.
 - ``completed`` means the cadence ran out, not that the buyer is gone: a late reply still
-  moves it to ``replied`` (it counts in the reply statistics), and the guard may flag it.
+  moves it to ``replied`` (it counts in the reply statistics), and the guard may flag it. The
+  rep may start it again (``active``): ``paid`` after the payment cadence ran out starts the
+  after-payment cadence.
 - ``flagged`` is left only by the rep after checking: ``active``, ``stopped``, ``won``, ``lost``.
 - ``bounced`` can only be closed as ``lost``; a new address means a new enrollment.
 - ``won`` and ``lost`` are final. Staying in the same state is not a transition.
@@ -57,7 +59,7 @@ TRANSITIONS: dict[ThreadState, frozenset[ThreadState]] = {
     _S.PAUSED: frozenset({_S.ACTIVE}) | (_ASIDE - {_S.PAUSED}),
     _S.REPLIED: frozenset({_S.ACTIVE, _S.PAUSED, _S.STOPPED, _S.WON, _S.LOST, _S.FLAGGED}),
     _S.STOPPED: frozenset({_S.ACTIVE, _S.WON, _S.LOST}),
-    _S.COMPLETED: frozenset({_S.REPLIED, _S.WON, _S.LOST, _S.FLAGGED}),
+    _S.COMPLETED: frozenset({_S.ACTIVE, _S.REPLIED, _S.WON, _S.LOST, _S.FLAGGED}),
     _S.FLAGGED: frozenset({_S.ACTIVE, _S.STOPPED, _S.WON, _S.LOST}),
     _S.BOUNCED: frozenset({_S.LOST}),
     _S.WON: frozenset(),

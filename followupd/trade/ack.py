@@ -27,6 +27,7 @@ _FROM = {
     "body": "from the body",
     "attachment": "from the attachment name",
     "cadence": "from the cadence",
+    "history": "the company ordered before",
     "rep": "set by you",
 }
 # Values followupd reads from the mail; when one is missing the rep is asked to add it.

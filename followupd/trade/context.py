@@ -30,7 +30,7 @@ TIERS = ("key", "regular", "lead")
 # Incoterms 2020. The older C&F / CNF spellings are read as CFR by the parsers.
 INCOTERMS = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF")
 # Where a value came from, as told to the rep in the acknowledgement.
-SOURCES = ("subject", "body", "attachment", "cadence", "rep")
+SOURCES = ("subject", "body", "attachment", "cadence", "history", "rep")
 
 
 def _no_sources() -> Mapping[str, str]:

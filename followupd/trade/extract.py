@@ -305,6 +305,15 @@ def _products(mail: _Mail) -> Found:
 
 
 # The order of reading; each step sets only its own fields.
+# The rep enrolls a buyer met at a fair as a key buyer or a lead by the cadence they choose.
+_CADENCE_TIERS = {"expo-key": "key", "expo-lead": "lead"}
+
+
+def _tier(mail: _Mail) -> Found:
+    tier = _CADENCE_TIERS.get(mail.cadence)
+    return {"tier": (tier, "cadence")} if tier else {}
+
+
 STEPS: tuple[tuple[str, Callable[[_Mail], Found]], ...] = (
     ("document", _document),
     ("amount", _amount),
@@ -313,4 +322,5 @@ STEPS: tuple[tuple[str, Callable[[_Mail], Found]], ...] = (
     ("incoterm", _incoterm),
     ("payment", _payment),
     ("products", _products),
+    ("tier", _tier),
 )

@@ -1,0 +1,154 @@
+"""The buyer's zone and the send slot, from the database: the I/O shell of followupd.timing.
+
+The zone is resolved again whenever there is news (enrollment, each mail from the buyer) and
+stored on the contact with its source, so a review mail can say "Chicago, learned from 6
+of their mails". A zone the rep set (source ``contact``) is never overridden.
+
+Every send instant the daemon picks comes from :func:`pick_for_step`: the buyer's country's
+working days, the seller's closures, the mailbox's cap and gap and the company's other
+touches all apply, and a slot missed during downtime is picked again forward from now.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.threads import buyer_busy_days
+from followupd.model import Contact, KnownMessage, Message, Step, Thread
+from followupd.timing import (
+    SlotChoice,
+    SlotRequest,
+    ZoneEvidence,
+    closures_from_settings,
+    pick_slot,
+    policy_from_settings,
+    resolve_zone,
+)
+
+__all__ = ["learn_zone", "pick_for_step"]
+
+# The buyer's recent mails that vote on their zone (people travel; offices do not).
+_RECENT = 20
+# Sends already planned this far around a slot count for the mailbox's cap and gap.
+_SCHEDULE_SPAN = timedelta(days=70)
+
+
+async def learn_zone(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    default_zone: str,
+    at: datetime,
+    signature: str | None = None,
+) -> None:
+    """Resolve ``contact``'s zone from everything known and store it with its provenance."""
+    explicit = contact.timezone if contact.timezone_source == "contact" else None
+    evidence = ZoneEvidence(
+        default_zone=default_zone,
+        zone=explicit,
+        header_dates=await _header_dates(session, contact.email),
+        country=contact.country,
+        signature=signature,
+        email=contact.email,
+        recent=_RECENT,
+    )
+    choice = resolve_zone(evidence, at=at)
+    # A signature is only read from a mail in hand; keep a phone-based answer until better
+    # evidence (the buyer's own Date headers) replaces it.
+    weaker = ("cctld", "default")
+    if signature is None and contact.timezone_source == "phone" and choice.source in weaker:
+        return
+    contact.timezone = choice.zone
+    contact.timezone_source = choice.source
+    contact.timezone_detail = choice.detail[:2000]
+    contact.zone_country = choice.country
+
+
+async def pick_for_step(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+    *,
+    earliest: datetime,
+) -> SlotChoice:
+    """The send slot for ``step`` at or after ``earliest`` (and after now), with its reasons."""
+    now = rt.clock.now()
+    settings = rt.config.settings
+    country = contact.country or contact.zone_country
+    zone = contact.timezone or rt.default_tz.key
+    busy = await buyer_busy_days(session, contact, ZoneInfo(zone), except_step=step.id)
+    request = SlotRequest(
+        earliest=max(earliest, now),
+        now=now,
+        zone=zone,
+        country=country,
+        slack=_slack(rt, step, thread),
+        seed=step.id,
+        policy=policy_from_settings(settings, country=country, mailbox=mb.settings),
+        mailbox_zone=mb.settings.rep_timezone,
+        mailbox_schedule=await _mailbox_schedule(session, mb, step, around=earliest),
+        busy_days=busy,
+        closures=closures_from_settings(settings),
+    )
+    return pick_slot(request)
+
+
+def _slack(rt: Runtime, step: Step, thread: Thread) -> timedelta:
+    cadence = rt.cadences.get(thread.cadence)
+    index = step.number - thread.step_base - 1
+    if cadence is None or not 0 <= index < len(cadence.steps):
+        return timedelta(0)
+    return cadence.steps[index].slack
+
+
+async def _header_dates(session: AsyncSession, address: str) -> tuple[datetime, ...]:
+    """The Date headers (with their own offsets) of the latest mails from ``address``."""
+    found: list[datetime] = []
+    for table in (Message, KnownMessage):
+        rows = await session.execute(
+            select(table.sent_at, table.utc_offset)
+            .where(
+                table.from_addr == address,
+                table.sent_at.is_not(None),
+                table.utc_offset.is_not(None),
+            )
+            .order_by(table.sent_at.desc())
+            .limit(_RECENT)
+        )
+        found.extend(
+            sent_at.astimezone(_fixed(offset))
+            for sent_at, offset in rows
+            if sent_at is not None and offset is not None
+        )
+    return tuple(found)
+
+
+def _fixed(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
+
+
+async def _mailbox_schedule(
+    session: AsyncSession, mb: MailboxRuntime, step: Step, *, around: datetime
+) -> tuple[datetime, ...]:
+    """The sends of this mailbox planned or made near ``around``, but for ``step`` itself."""
+    rows = await session.execute(
+        select(Step.send_at, Step.sent_at)
+        .join(Thread, Thread.id == Step.thread_id)
+        .where(
+            Thread.mailbox_id == mb.mailbox_id,
+            Step.id != step.id,
+            Step.kind == "email",
+            Step.state.in_(("approved", "sending", "sent", "unknown")),
+        )
+    )
+    low, high = around - _SCHEDULE_SPAN, around + _SCHEDULE_SPAN
+    instants = (sent or planned for planned, sent in rows)
+    return tuple(sorted(i for i in instants if i is not None and low <= i <= high))
