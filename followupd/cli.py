@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the Date header of one of their mails (repeatable)",
     )
     when.add_argument("--rep-tz", metavar="ZONE", help="the rep's timezone")
+    when.add_argument(
+        "--hours", metavar="HH:MM-HH:MM", help="the buyer's own working hours (local)"
+    )
     when.add_argument("--config", type=Path, help="working hours, timing, closures, mailbox")
     when.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -209,6 +212,7 @@ def _when(args: argparse.Namespace) -> int:
         signature=args.signature,
         header_dates=tuple(args.header_dates),
         rep_tz=args.rep_tz,
+        hours=args.hours,
         config=args.config,
         as_json=args.json,
     )

@@ -14,14 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from followupd.sequence.cadence import load_cadences
-from followupd.sequence.sendtime import WorkingHours
 from followupd.sequence.simulate import Buyer, Outcome, simulate
 from followupd.templating.library import default_template_dirs, load_library
 
 CADENCES = load_cadences()
 LIBRARY = load_library(default_template_dirs())
 CHICAGO = ZoneInfo("America/Chicago")
-HOURS = WorkingHours(start=time(9), end=time(17), workdays=frozenset(range(5)))
 # Monday 23 Nov 2026, 09:30 in Ningbo: the rep sends the PI.
 ENROLLED = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 VALIDITY = date(2026, 12, 15)
@@ -37,7 +35,7 @@ def _run(name: str, buyer: Buyer, **kw: object) -> Outcome:
         CADENCES[name],
         enrolled=ENROLLED,
         tz=CHICAGO,
-        hours=HOURS,
+        country="US",
         buyer=buyer,
         dates={"validity": VALIDITY},
         **kw,  # type: ignore[arg-type]
@@ -84,8 +82,10 @@ def test_pi_for_a_buyer_who_never_answers() -> None:
         ("pi-value-add", "Fri 12-04"),
         ("call-task", "Wed 12-16"),
         ("market-update", "Fri 01-15"),
-        ("new-products", "Mon 02-15"),
-        ("quiet-check", "Wed 03-17"),
+        # 30 days after the last touch is a Monday / Tuesday; within the 5 days of slack
+        # Thursday is preferred.
+        ("new-products", "Thu 02-18"),
+        ("quiet-check", "Thu 03-25"),
     ]
     assert [t.kind for t in outcome.touches].count("task") == 1
 
@@ -108,7 +108,8 @@ def test_pi_for_a_buyer_who_reads_but_does_not_answer() -> None:
 def test_quote_follows_its_validity_date_and_moves_with_it() -> None:
     fixed = _run("quote", Buyer())
     assert _local(fixed)[2] == ("validity-reminder", "Mon 12-14")  # two days before the 15th
-    assert ("validity-expired", "Mon 12-21") in _local(fixed)  # the first slot after it ended
+    # After it ended and after the weekend's call task: a working day within the slack.
+    assert ("validity-expired", "Tue 12-22") in _local(fixed)
     # The rep corrects the validity after the first touch: the reminder moves with it.
     moved = _run("quote", Buyer(), changes={1: {"validity": date(2026, 12, 31)}})
     assert _local(moved)[2] == ("validity-reminder", "Tue 12-29")
@@ -117,7 +118,7 @@ def test_quote_follows_its_validity_date_and_moves_with_it() -> None:
 
 
 def test_quote_without_a_validity_date_falls_back_and_skips_the_expiry_note() -> None:
-    outcome = simulate(CADENCES["quote"], enrolled=ENROLLED, tz=CHICAGO, hours=HOURS)
+    outcome = simulate(CADENCES["quote"], enrolled=ENROLLED, tz=CHICAGO, country="US")
     assert "validity-expired" not in [t.template for t in outcome.touches]
     assert outcome.skipped == ((5, "the thread has no validity date"),)
     reminder = next(t for t in outcome.touches if t.template == "validity-reminder")
@@ -137,6 +138,10 @@ def test_after_payment_confirms_the_receipt_within_hours() -> None:
     # Paid on a Sunday evening in Chicago: the first good slot of the buyer's Monday.
     assert first.at - ENROLLED < timedelta(days=1)
     assert first.at.astimezone(CHICAGO).strftime("%a") == "Mon"
+    # The thank-you is due three days later, on Thanksgiving: it waits for the next working day.
+    thanks = outcome.touches[1]
+    assert thanks.template == "thank-you-feedback"
+    assert thanks.at.astimezone(CHICAGO).date() == date(2026, 11, 27)
 
 
 def test_after_payment_brings_production_and_shipping_news() -> None:
@@ -144,7 +149,7 @@ def test_after_payment_brings_production_and_shipping_news() -> None:
         CADENCES["after-payment"],
         enrolled=ENROLLED,
         tz=CHICAGO,
-        hours=HOURS,
+        country="US",
         buyer=Buyer(),
         dates={"shipment": date(2026, 12, 28)},
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,10 @@ from loop_helpers import followups
 from sqlalchemy import select
 
 from followupd.commands.thread import set_thread
-from followupd.demo.world import BUYER, World
-from followupd.model import Contact, Step
+from followupd.core.contacts import parse_contact_values
+from followupd.demo.world import BUYER, BUYER_TZ, World
+from followupd.errors import CommandError
+from followupd.model import Contact, Event, Step
 
 pytestmark = pytest.mark.pymap
 
@@ -117,3 +120,74 @@ async def test_the_rep_sets_the_buyers_zone_and_country(tmp_path: Path) -> None:
             "Asia/Tokyo",
             "country",
         )
+
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _good_in_tokyo(instant: datetime) -> bool:
+    local = instant.astimezone(TOKYO)
+    return local.weekday() < 5 and time(10, 1) <= local.time() <= time(16, 5) and local.minute != 0
+
+
+async def _events(w: World, kind: str) -> list[Event]:
+    assert w.daemon is not None and w.daemon.rt is not None
+    async with w.daemon.rt.db.transaction() as session:
+        return list((await session.scalars(select(Event).where(Event.kind == kind))).all())
+
+
+async def test_an_approved_followup_moves_when_the_rep_sets_the_buyers_zone(
+    tmp_path: Path,
+) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI-2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        await w.rep_replies(w.reviews()[0], "ok")
+        (step,) = await _approved_steps(w)
+        assert step.send_at is not None and not _good_in_tokyo(step.send_at)
+        # Chicago working hours are the middle of the night in Tokyo.
+        await w.rep_replies(w.notices("Approved:")[0], "set timezone Asia/Tokyo")
+        text = _text(w, "Updated:")
+        assert "Approved follow-ups moved to a good time for them" in text
+        assert "PI-2026-118 ball bearings:" in text
+        (moved,) = await _approved_steps(w)
+        assert moved.send_at is not None and moved.send_at > step.send_at
+        assert _good_in_tokyo(moved.send_at)
+        await w.advance_until(lambda: len(followups(w)) == 1)
+        sent = parsedate_to_datetime(str(followups(w)[0].message["Date"]))
+        assert _good_in_tokyo(sent)
+        assert abs(sent - moved.send_at) < timedelta(minutes=1)
+
+
+async def test_a_slot_that_no_longer_suits_the_buyer_is_picked_again_at_send_time(
+    tmp_path: Path,
+) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI-2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        await w.rep_replies(w.reviews()[0], "ok")
+        (step,) = await _approved_steps(w)
+        assert step.send_at is not None
+        # Changed on the command line, with the daemon down: nothing re-picks the slot then.
+        await w.stop_daemon()
+        assert w.config is not None
+        assert await set_thread(w.config, step.thread_id, ["hours=13:00-18:00"]) == 0
+        assert await set_thread(w.config, step.thread_id, ["hours=7-8"]) == 1
+        await w.start_daemon()
+        await w.advance_until(lambda: len(followups(w)) == 1)
+        sent = parsedate_to_datetime(str(followups(w)[0].message["Date"])).astimezone(BUYER_TZ)
+        # 13:00-18:00 with the first hour skipped and 55 minutes to answer: 14:01 to 17:05.
+        assert time(14, 1) <= sent.time() <= time(17, 5) and sent.minute != 0
+        (event,) = await _events(w, "resloted")
+        assert "not an allowed minute" in (event.cause or "")
+        assert sent > step.send_at.astimezone(BUYER_TZ)
+
+
+def test_the_buyers_hours_as_the_rep_writes_them() -> None:
+    assert parse_contact_values([("hours", "8-16")]) == {"hours": "08:00-16:00"}
+    assert parse_contact_values([("Hours", "07:30 – 12:00")]) == {"hours": "07:30-12:00"}
+    assert parse_contact_values([("hours", "auto")]) == {"hours": None}
+    with pytest.raises(CommandError, match="leave no minute"):
+        parse_contact_values([("hours", "9-10")])
+    with pytest.raises(CommandError, match="like 08:00-16:30"):
+        parse_contact_values([("hours", "mornings")])

@@ -11,7 +11,7 @@ import pytest
 from test_timing_slots import breaks_a_rule
 
 from followupd.cli import main
-from followupd.timing import SlotPolicy, SlotRequest
+from followupd.timing import SlotPolicy, SlotRequest, parse_hours
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,6 +157,8 @@ def test_with_a_config_no_secrets_are_needed(
         (["--to", "not-an-address"], "not a mail address"),
         (["--to", "b@x.de", "--date-header", "yesterday"], "--date-header"),
         (["--to", "b@x.de", "--rep-tz", "Nowhere"], "unknown timezone"),
+        (["--to", "b@x.de", "--hours", "9-17h"], "expected local times like 08:00-16:30"),
+        (["--to", "b@x.de", "--hours", "09:00-10:30"], "leave no minute to send at"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(
@@ -183,3 +185,20 @@ def test_slack_forms() -> None:
     assert parse_slack("1w2d") == timedelta(days=9) and parse_slack("2") == timedelta(days=2)
     assert parse_slack("90m") == timedelta(minutes=90)
     assert SlotPolicy().minutes()  # the default policy the command uses without a config
+
+
+@pytest.mark.parametrize("hours", ["07:30-12:00", "7:30 - 12", "13-19"])
+def test_the_buyers_own_hours(capsys: pytest.CaptureFixture[str], hours: str) -> None:
+    document = run_json(
+        capsys, "--to", "buyer@example.de", "--after", "2026-12-21T06:00+01:00", "--hours", hours
+    )
+    start, end = parse_hours(hours)
+    local = datetime.fromisoformat(str(document["buyer_local"]))
+    day = local.date()
+    # The first hour is skipped (minus the 5 minutes before the hour), 55 minutes are left to
+    # answer, and the minute is near a full hour but not on it.
+    assert datetime.combine(day, start) + timedelta(minutes=55) <= local.replace(tzinfo=None)
+    assert local.replace(tzinfo=None) <= datetime.combine(day, end) - timedelta(minutes=55)
+    assert local.minute != 0 and (local.minute <= 5 or local.minute >= 55)
+    reasons = [str(r) for r in document["reasons"]]  # type: ignore[attr-defined]
+    assert any(f"working hours {start:%H:%M}-{end:%H:%M}" in r for r in reasons)

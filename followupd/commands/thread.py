@@ -61,6 +61,11 @@ async def set_thread(
             changed += await set_contact(
                 session, contact, buyer, default_zone=_zone(cfg).key, at=now
             )
+            if {"timezone", "country", "hours"} & buyer.keys():
+                changed.append(
+                    "approved follow-ups to this buyer are checked again at their send time "
+                    "and moved forward if it no longer suits them"
+                )
         audit(session, at=now, kind="corrected", thread=thread, cause="; ".join(changed))
         steps = (
             await replan(session, thread, cadences[thread.cadence], at=now, default_tz=_zone(cfg))

@@ -42,6 +42,7 @@ from followupd.timing import (
     check_zone,
     closures_from_settings,
     normalise_country,
+    parse_hours,
     pick_slot,
     policy_from_settings,
     resolve_zone,
@@ -72,6 +73,7 @@ class WhenRequest:
     signature: str | None = None
     header_dates: tuple[str, ...] = ()
     rep_tz: str | None = None
+    hours: str | None = None
     config: Path | None = None
     as_json: bool = False
 
@@ -121,9 +123,14 @@ def _slot_request(
         email=request.to,
     )
     zone = resolve_zone(evidence, at=after)
+    own_hours = parse_hours(request.hours) if request.hours else None
     if settings is not None:
-        policy = policy_from_settings(settings, country=zone.country, mailbox=mailbox)
+        policy = policy_from_settings(
+            settings, country=zone.country, mailbox=mailbox, contact_hours=own_hours
+        )
         closures = closures_from_settings(settings)
+    elif own_hours is not None:
+        policy, closures = SlotPolicy(day_start=own_hours[0], day_end=own_hours[1]), ()
     else:
         policy, closures = SlotPolicy(), ()
     seed = request.seed

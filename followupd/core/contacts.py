@@ -18,7 +18,7 @@ from followupd.core.slots import learn_zone
 from followupd.errors import CommandError, FollowupdError
 from followupd.mail.language import detect_language
 from followupd.model import Contact
-from followupd.timing import check_zone, normalise_country
+from followupd.timing import check_zone, format_hours, normalise_country, parse_hours
 
 __all__ = [
     "CONTACT_KEYS",
@@ -58,6 +58,7 @@ CONTACT_KEYS = {
     "timezone": "an IANA timezone such as Europe/Berlin, or auto",
     "country": "an ISO 3166 code such as DE, or auto",
     "language": "a two-letter language code such as de, or auto",
+    "hours": "the buyer's local working hours such as 08:00-16:30, or auto",
 }
 _AUTO = frozenset({"", "auto", "none", "-"})
 
@@ -79,7 +80,12 @@ def parse_contact_values(pairs: Sequence[tuple[str, str]]) -> dict[str, str | No
             found[name] = text.lower()
             continue
         try:
-            found[name] = check_zone(text) if name == "timezone" else normalise_country(text)
+            if name == "hours":
+                found[name] = format_hours(parse_hours(text))
+            elif name == "timezone":
+                found[name] = check_zone(text)
+            else:
+                found[name] = normalise_country(text)
         except FollowupdError as exc:
             raise CommandError(f"{name}: {exc}") from exc
     return found
@@ -97,6 +103,9 @@ def apply_contact_values(contact: Contact, values: Mapping[str, str | None]) -> 
     if "country" in values:
         contact.country = values["country"]
         done.append(f"country: {values['country'] or '(cleared)'}")
+    if "hours" in values:
+        contact.work_hours = values["hours"]
+        done.append(f"working hours: {values['hours'] or '(the configured ones)'}")
     if "language" in values:
         language = values["language"]
         contact.language = language

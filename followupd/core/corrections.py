@@ -8,17 +8,20 @@ mail.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from followupd.approval.review import when
 from followupd.core import outbound
 from followupd.core.contacts import CONTACT_KEYS, parse_contact_values, set_contact
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.core.slots import recheck_slot
 from followupd.core.threads import audit
 from followupd.core.tradectx import replan, set_values
 from followupd.errors import CommandError
 from followupd.mail.parse import ParsedMessage
-from followupd.model import Contact, Thread
+from followupd.model import Contact, Step, Thread
 
 
 async def on_set(
@@ -77,7 +80,7 @@ async def _set_contact(
     key: str,
     value: str,
 ) -> list[AfterCommit]:
-    """``set timezone|country|language …``: a fact about the buyer, for all their threads."""
+    """``set timezone|country|language|hours …``: a fact about the buyer, for all their threads."""
     now = rt.clock.now()
     contact = await session.get(Contact, thread.contact_id)
     try:
@@ -99,15 +102,49 @@ async def _set_contact(
         ]
     changed = await set_contact(session, contact, values, default_zone=rt.default_tz.key, at=now)
     audit(session, at=now, kind="corrected", thread=thread, cause="; ".join(changed))
+    moved, arms = await _reslot_approved(rt, session, contact)
     return [
         tell_rep(
             rt,
             mb,
             f"Updated: {thread.subject}",
             "".join(f"{line}\n" for line in changed)
-            + f"\nThis applies to every thread with {contact.email}; follow-ups already "
-            "approved keep their send time.\n",
+            + f"\nThis applies to every thread with {contact.email}.\n"
+            + (
+                "Approved follow-ups moved to a good time for them:\n"
+                + "".join(f"- {line}\n" for line in moved)
+                if moved
+                else "Approved follow-ups keep their send time: it still suits them.\n"
+            ),
             msg.message_id,
             thread_id=thread.id,
-        )
+        ),
+        *arms,
     ]
+
+
+async def _reslot_approved(
+    rt: Runtime, session: AsyncSession, contact: Contact
+) -> tuple[list[str], list[AfterCommit]]:
+    """Pick again the slots of ``contact``'s approved follow-ups that no longer suit them."""
+    rows = await session.execute(
+        select(Step, Thread)
+        .join(Thread, Thread.id == Step.thread_id)
+        .where(Thread.contact_id == contact.id, Step.state == "approved", Step.kind == "email")
+    )
+    lines: list[str] = []
+    arms: list[AfterCommit] = []
+    for step, thread in rows.tuples():
+        mb = rt.mailboxes.get(thread.mailbox_id)
+        if mb is None:
+            continue
+        problems, choice = await recheck_slot(rt, mb, session, step, thread, contact)
+        if choice is None:
+            continue
+        step.send_at = choice.send_at_utc
+        cause = f"{'; '.join(problems)[:300]}; new slot {step.send_at:%Y-%m-%d %H:%M} UTC"
+        audit(session, at=rt.clock.now(), kind="resloted", thread=thread, cause=cause)
+        arms.append(outbound.arm_step_action(rt, step.id, "approved", step.send_at))
+        buyer_tz = rt.buyer_tz(contact.timezone)
+        lines.append(f"{thread.subject}: {when(step.send_at, buyer_tz, mb.rep_tz)}")
+    return lines, arms

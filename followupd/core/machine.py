@@ -25,6 +25,7 @@ from followupd.core.threads import OPEN_STEP_STATES, audit, cancel_open_steps, t
 from followupd.mail.parse import ParsedMessage
 from followupd.model import Contact, Step, Thread
 from followupd.sequence.states import ThreadState
+from followupd.timing import day_off_reason, policy_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -207,14 +208,16 @@ async def on_read_receipt(
     return []
 
 
-def resume_at(rt: Runtime, now: datetime, back: date | None, tz_name: str | None) -> datetime:
-    """Start of the buyer's first workday after ``back`` (or after a week), capped."""
-    tz = rt.buyer_tz(tz_name)
+def resume_at(rt: Runtime, now: datetime, back: date | None, contact: Contact) -> datetime:
+    """Start of the buyer's first working day after ``back`` (or after a week), capped."""
+    tz = rt.buyer_tz(contact.timezone)
     # The day after the stated return (they are back *on* it, busy with a full inbox).
     day = back + timedelta(days=1) if back else (now + OOO_DEFAULT).astimezone(tz).date()
-    workdays = rt.hours.workdays
-    for _ in range(7):
-        if day.weekday() in workdays:
+    country = contact.country or contact.zone_country
+    weekend = policy_from_settings(rt.config.settings, country=country).weekend
+    # Their country's weekend and public holidays (a return right before New Year waits).
+    for _ in range(14):
+        if day_off_reason(day, country=country, weekend=weekend) is None:
             break
         day += timedelta(days=1)
     start = datetime.combine(day, time(0, 0), tzinfo=tz)
@@ -236,7 +239,7 @@ async def on_auto_reply(
     if thread is None or contact is None or thread.state in _FINAL:
         return []
     now = rt.clock.now()
-    until = resume_at(rt, now, cls.return_date, contact.timezone)
+    until = resume_at(rt, now, cls.return_date, contact)
     thread.paused_until = until
     actions: list[AfterCommit] = []
     steps = (

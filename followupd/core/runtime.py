@@ -15,7 +15,6 @@ from followupd.core.scheduler import WorkScheduler
 from followupd.db.engine import Database
 from followupd.imap.watcher import ImapWatcher
 from followupd.sequence.cadence import Cadence
-from followupd.sequence.sendtime import WorkingHours
 from followupd.smtp.sender import SmtpSender
 from followupd.templating.library import TemplateLibrary
 
@@ -68,11 +67,6 @@ class Runtime:
     @property
     def default_tz(self) -> ZoneInfo:
         return ZoneInfo(self.config.settings.daemon.default_timezone)
-
-    @property
-    def hours(self) -> WorkingHours:
-        wh = self.config.settings.working_hours
-        return WorkingHours(start=wh.start, end=wh.end, workdays=wh.workday_numbers())
 
     def buyer_tz(self, timezone: str | None) -> ZoneInfo:
         """The buyer's zone: the contact's own when known, else the configured default."""

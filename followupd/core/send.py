@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followupd.core.notify import mail_rep
 from followupd.core.outbound import MISSED_SLOT, RECHECK_TIMEOUT, RETRY_DELAY, arm_step
 from followupd.core.runtime import MailboxRuntime, Runtime
-from followupd.core.slots import pick_for_step
+from followupd.core.slots import pick_for_step, recheck_slot
 from followupd.core.threads import audit, plan_next, transition
 from followupd.mail.build import build_followup, make_message_id
 from followupd.mail.parse import Address
@@ -98,6 +98,20 @@ async def _prepare(
                 kind="resloted",
                 thread=thread,
                 cause=f"slot missed; new slot {step.send_at:%Y-%m-%d %H:%M} UTC",
+            )
+            arm_step(rt, step.id, "approved", step.send_at)
+            return None
+        problems, moved = await recheck_slot(rt, mb, session, step, thread, contact)
+        if moved is not None:
+            # The buyer's zone, country or hours changed after approval (or the timing
+            # settings did): the old slot would land at a bad hour for them.
+            step.send_at = moved.send_at_utc
+            audit(
+                session,
+                at=now,
+                kind="resloted",
+                thread=thread,
+                cause=f"{'; '.join(problems)[:300]}; new slot {step.send_at:%Y-%m-%d %H:%M} UTC",
             )
             arm_step(rt, step.id, "approved", step.send_at)
             return None

@@ -11,6 +11,7 @@ touches all apply, and a slot missed during downtime is picked again forward fro
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -25,12 +26,14 @@ from followupd.timing import (
     SlotRequest,
     ZoneEvidence,
     closures_from_settings,
+    parse_hours,
     pick_slot,
     policy_from_settings,
     resolve_zone,
+    slot_problems,
 )
 
-__all__ = ["learn_zone", "pick_for_step"]
+__all__ = ["learn_zone", "pick_for_step", "recheck_slot"]
 
 # The buyer's recent mails that vote on their zone (people travel; offices do not).
 _RECENT = 20
@@ -81,24 +84,70 @@ async def pick_for_step(
 ) -> SlotChoice:
     """The send slot for ``step`` at or after ``earliest`` (and after now), with its reasons."""
     now = rt.clock.now()
+    request = await _request(rt, mb, session, step, thread, contact, max(earliest, now), now)
+    return pick_slot(request)
+
+
+async def recheck_slot(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+) -> tuple[list[str], SlotChoice | None]:
+    """Whether ``step``'s planned slot still obeys the rules for what is known now.
+
+    The rep may have set the buyer's zone, country or hours after approving, or the
+    configuration changed. Returns the broken rules and, when there are any, a new slot
+    picked forward from now (never earlier than the old one, which the rep was told).
+    """
+    if step.send_at is None:
+        return [], None
+    now = rt.clock.now()
+    planned = step.send_at
+    request = await _request(rt, mb, session, step, thread, contact, planned, planned)
+    # Only the buyer's side is judged again: the mailbox's cap and gap were met when the slot
+    # was picked, and a neighbour that went out a few seconds late must not push this one to
+    # another day (the send path holds the daily limit on its own).
+    problems = slot_problems(planned, replace(request, mailbox_schedule=()))
+    if not problems:
+        return [], None
+    return problems, await pick_for_step(
+        rt, mb, session, step, thread, contact, earliest=max(planned, now)
+    )
+
+
+async def _request(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+    earliest: datetime,
+    now: datetime,
+) -> SlotRequest:
     settings = rt.config.settings
     country = contact.country or contact.zone_country
     zone = contact.timezone or rt.default_tz.key
     busy = await buyer_busy_days(session, contact, ZoneInfo(zone), except_step=step.id)
-    request = SlotRequest(
-        earliest=max(earliest, now),
+    own_hours = parse_hours(contact.work_hours) if contact.work_hours else None
+    return SlotRequest(
+        earliest=earliest,
         now=now,
         zone=zone,
         country=country,
         slack=_slack(rt, step, thread),
         seed=step.id,
-        policy=policy_from_settings(settings, country=country, mailbox=mb.settings),
+        policy=policy_from_settings(
+            settings, country=country, mailbox=mb.settings, contact_hours=own_hours
+        ),
         mailbox_zone=mb.settings.rep_timezone,
         mailbox_schedule=await _mailbox_schedule(session, mb, step, around=earliest),
         busy_days=busy,
         closures=closures_from_settings(settings),
     )
-    return pick_slot(request)
 
 
 def _slack(rt: Runtime, step: Step, thread: Thread) -> timedelta:

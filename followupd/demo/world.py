@@ -126,6 +126,11 @@ class World:
         await self.daemon.start()
         await self.settle()
 
+    def reconfigure(self, *, smtp_extra: Mapping[str, Any]) -> None:
+        """Change the mailbox's SMTP settings for the next start (an admin edits the file)."""
+        self.smtp_extra = dict(smtp_extra)
+        self.config = self._config()
+
     async def stop_daemon(self) -> None:
         if self.daemon is not None:
             await self.daemon.stop()

@@ -70,6 +70,8 @@ class Contact(Base):
     timezone_source: Mapped[str | None] = mapped_column(String(16))
     timezone_detail: Mapped[str | None] = mapped_column(Text)
     zone_country: Mapped[str | None] = mapped_column(String(2))
+    # The buyer's own working hours ("08:00-16:30", local), set by the rep; None: configured.
+    work_hours: Mapped[str | None] = mapped_column(String(11))
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Why the address is suppressed ("hard bounce", "asked to be removed"), for the rep.
     suppressed_reason: Mapped[str | None] = mapped_column(Text)

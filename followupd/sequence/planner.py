@@ -174,7 +174,7 @@ def remaining_steps(cadence: Cadence, done: int) -> tuple[Step, ...]:
 
 
 def busy_days(touches: Iterable[datetime], tz: ZoneInfo) -> frozenset[date]:
-    """The buyer's local dates that already have a touch, for ``pick_send_time(busy_days=)``.
+    """The buyer's local dates that already have a touch, for ``SlotRequest(busy_days=)``.
 
     SPEC: never two touches to one buyer on one day. "Day" is the buyer's day, so the instants
     of every other touch to the buyer (any thread of the same account) are converted to ``tz``.

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from followupd.sequence.cadence import Cadence
 from followupd.sequence.planner import ThreadFacts, plan
-from followupd.sequence.sendtime import WorkingHours, pick_send_time
+from followupd.timing import SlotPolicy, SlotRequest, pick_slot
 
 # Bounds the loop for any cadence: every round either ends or uses up at least one step.
 _MAX_ROUNDS = 100
@@ -57,13 +57,18 @@ def simulate(
     *,
     enrolled: datetime,
     tz: ZoneInfo,
-    hours: WorkingHours,
+    country: str | None = None,
+    policy: SlotPolicy | None = None,
     buyer: Buyer = Buyer(),
     dates: Mapping[str, date] | None = None,
     changes: Mapping[int, Mapping[str, date]] | None = None,
     paid: datetime | None = None,
 ) -> Outcome:
-    """The touches ``cadence`` makes after ``enrolled``; ``changes`` after touch N move dates."""
+    """The touches ``cadence`` makes after ``enrolled``; ``changes`` after touch N move dates.
+
+    Mails go at the slots the daemon would pick for a buyer in ``tz`` and ``country`` (their
+    holidays and weekend) under ``policy`` (default: the default working hours and weights).
+    """
     current = dict(dates or {})
     touches: list[Touch] = []
     skipped: list[tuple[int, str]] = []
@@ -87,10 +92,17 @@ def simulate(
             return Outcome(touches=tuple(touches), skipped=tuple(skipped), dates=current)
         step = planned.step
         if step.kind == "email":
-            busy = frozenset(t.at.astimezone(tz).date() for t in touches)
-            at = pick_send_time(
-                earliest=planned.due, tz=tz, hours=hours, seed=step.number, busy_days=busy
+            request = SlotRequest(
+                earliest=planned.due,
+                now=last_touch,
+                zone=tz.key,
+                country=country,
+                slack=step.slack,
+                seed=step.number,
+                policy=policy or SlotPolicy(),
+                buyer_touches=tuple(t.at for t in touches),
             )
+            at = pick_slot(request).send_at_utc
         else:
             at = planned.due
         touches.append(

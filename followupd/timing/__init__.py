@@ -13,7 +13,7 @@ seller's closures from the configuration.
 """
 
 from followupd.timing.calendar import Closure, day_off_reason, public_calendar
-from followupd.timing.policy import SlotPolicy
+from followupd.timing.policy import SlotPolicy, format_hours, parse_hours
 from followupd.timing.settings import closures_from_settings, policy_from_settings
 from followupd.timing.slots import SlotChoice, SlotRequest, pick_slot, slot_problems
 from followupd.timing.zone import (
@@ -42,8 +42,10 @@ __all__ = [
     "country_from_domain",
     "country_zones",
     "day_off_reason",
+    "format_hours",
     "learn_offset",
     "normalise_country",
+    "parse_hours",
     "phone_hint",
     "pick_slot",
     "policy_from_settings",

@@ -122,3 +122,43 @@ def in_window(local: time, window_minutes: int = 5) -> bool:
         and local.microsecond == 0
         and (1 <= local.minute <= window_minutes or local.minute >= 60 - window_minutes)
     )
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    """``"08:00-16:30"`` (local) as (start, end); FollowupdError with the reason otherwise.
+
+    The hours must leave at least one send minute under the default rules (first hour
+    skipped, time to answer kept), so a buyer cannot be given hours that block every send.
+    """
+    parts = text.replace("–", "-").replace(" ", "").split("-")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        start, end = (_clock_time(p) for p in parts)
+    except ValueError:
+        raise FollowupdError(
+            f"working hours {text!r}: expected local times like 08:00-16:30 or 8-16"
+        ) from None
+    if start.second or end.second or start >= end:
+        raise FollowupdError(
+            f"working hours {text!r}: expected whole minutes with the start before the end"
+        )
+    try:
+        SlotPolicy(day_start=start, day_end=end)
+    except FollowupdError as exc:
+        raise FollowupdError(f"working hours {text!r}: {exc}") from None
+    return start, end
+
+
+def _clock_time(text: str) -> time:
+    # "8", "08", "7:30" and "07:30" as people write them in a mail (ValueError otherwise).
+    hour, _, minute = text.partition(":")
+    if not (hour.isdigit() and len(hour) <= 2) or (minute and not minute.isdigit()):
+        raise ValueError(text)
+    if minute and len(minute) != 2:
+        raise ValueError(text)
+    return time(int(hour), int(minute or 0))
+
+
+def format_hours(hours: tuple[time, time]) -> str:
+    return f"{hours[0]:%H:%M}-{hours[1]:%H:%M}"
