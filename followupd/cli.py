@@ -58,6 +58,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     tpaid.add_argument("--config", type=Path, required=True)
 
+    cc = sub.add_parser(
+        "command-check", help="would a raw reply be obeyed as a command? (changes nothing)"
+    )
+    cc.add_argument("file", type=Path, metavar="FILE", help="the reply, as a raw .eml file")
+    cc.add_argument("--db", metavar="URL", help="the database with the drafts (or --config)")
+    cc.add_argument("--config", type=Path, help="secret, trusted authserv-ids and database")
+    cc.add_argument(
+        "--dns",
+        action="append",
+        default=[],
+        metavar="NAME=TXT",
+        help="a TXT record for DKIM instead of DNS, e.g. s1._domainkey.example.com=@key.txt",
+    )
+    cc.add_argument("--json", action="store_true", help="print one JSON object")
+
     cls = sub.add_parser("classify", help="classify .eml files; one JSON line per file")
     cls.add_argument("files", nargs="+", type=Path, metavar="FILE")
     cls.add_argument("--db", metavar="URL", help="match replies against this database's threads")
@@ -160,6 +175,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _templates(args)
     if args.command == "when":
         return _when(args)
+    if args.command == "command-check":
+        return _command_check(args)
     cfg = load_config(args.config)
     args._database_url = cfg.settings.daemon.database_url
     _setup_logging(cfg)
@@ -181,6 +198,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             return asyncio.run(paid_thread(cfg, args.thread_id, on=args.on))
         return asyncio.run(set_thread(cfg, args.thread_id, args.items))
     return EXIT_USAGE
+
+
+def _command_check(args: argparse.Namespace) -> int:
+    from followupd.commands.command_check import CheckRequest, command_check, parse_dns
+
+    try:
+        dns = parse_dns(args.dns)
+    except FollowupdError as exc:
+        print(f"followupd: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    cfg = load_config(args.config) if args.config else None
+    if cfg is not None:
+        args._database_url = args.db or cfg.settings.daemon.database_url
+    request = CheckRequest(file=args.file, db_url=args.db, config=cfg, dns=dns, as_json=args.json)
+    return asyncio.run(command_check(request))
 
 
 def _templates(args: argparse.Namespace) -> int:

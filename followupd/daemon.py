@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from followupd.approval.origin import DnsTxt
 from followupd.clock import Clock, SystemClock
 from followupd.config import LoadedConfig
 from followupd.core.inbound import handle_delivery
@@ -53,9 +54,15 @@ class Daemon:
     """One followupd process."""
 
     def __init__(
-        self, cfg: LoadedConfig, clock: Clock | None = None, *, watch: bool = True
+        self,
+        cfg: LoadedConfig,
+        clock: Clock | None = None,
+        *,
+        watch: bool = True,
+        dns_txt: DnsTxt | None = None,
     ) -> None:
         self.cfg = cfg
+        self._dns_txt = dns_txt
         self.clock = clock or SystemClock()
         self._watch = watch
         self._queue: asyncio.Queue[tuple[int, Delivery]] = asyncio.Queue()
@@ -83,6 +90,8 @@ class Daemon:
             cadences=cadences,
             drain=self._queue.join,
         )
+        if self._dns_txt is not None:
+            rt.dns_txt = self._dns_txt
         self.rt = rt
         loop = asyncio.get_running_loop()
         for mb in self.cfg.settings.mailbox:

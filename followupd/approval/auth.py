@@ -3,8 +3,9 @@
 The checks: the reply answers the mail we sent (In-Reply-To), carries that mail's signed
 token, comes from the rep's address, and the token is unused and unexpired. The same checks
 guard replies to review mails (token ``FU-``, a draft) and to notices about a thread (token
-``FN-``). Proof of origin (DKIM, Authentication-Results, the rep's Sent folder) is added to
-``CHECKS`` later, without changing the callers.
+``FN-``). Then the reply must prove its origin (DKIM, the trusted Authentication-Results or
+the rep's Sent folder, see :mod:`.origin`), and a draft must still be fresh: a buyer reply
+or read receipt after it was made means the rep approved something out of date.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from followupd.approval.origin import OriginEvidence
 from followupd.approval.token import find_tokens, verify_token
 from followupd.mail.parse import ParsedMessage
 
-__all__ = ["CHECKS", "NOTICE_TTL", "CommandClaim", "refusal"]
+__all__ = ["CHECKS", "NOTICE_TTL", "CheckResult", "CommandClaim", "evaluate", "refusal"]
 
 # A notice's token works this long: corrections come within days, not months, and an old
 # notice found in an archive should not still steer a thread.
@@ -40,6 +42,10 @@ class CommandClaim:
     rep_address: str
     secret: bytes
     kind: str = "FU"
+    # The proofs of the reply's origin; None means none were gathered, which refuses.
+    origin: OriginEvidence | None = None
+    # Why the draft is out of date (the thread changed after it was made), or None.
+    stale: str | None = None
 
 
 Check = Callable[[ParsedMessage, CommandClaim], str | None]
@@ -82,12 +88,46 @@ def _unused(msg: ParsedMessage, claim: CommandClaim) -> str | None:
     return f"this mail's token was {claim.draft_state}; answer the newest followupd mail"
 
 
+def _origin(msg: ParsedMessage, claim: CommandClaim) -> str | None:
+    if claim.origin is None:
+        return "its origin was not checked"
+    if claim.origin.proven() is not None:
+        return None
+    return f"its origin is not proven ({claim.origin.summary()})"
+
+
+def _fresh(msg: ParsedMessage, claim: CommandClaim) -> str | None:
+    if claim.stale is None:
+        return None
+    return f"the thread changed after the draft was made ({claim.stale})"
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("answers-review", _answers_review),
     ("token", _token),
     ("sender", _sender),
     ("single-use", _unused),
+    ("origin", _origin),
+    ("fresh", _fresh),
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def evaluate(msg: ParsedMessage, claim: CommandClaim) -> list[CheckResult]:
+    """Every check's result, in order (``followupd command-check`` prints them all)."""
+    results = []
+    for name, check in CHECKS:
+        reason = check(msg, claim)
+        results.append(
+            CheckResult(name=name, ok=reason is None, detail=reason or _passed(name, claim))
+        )
+    return results
 
 
 def refusal(msg: ParsedMessage, claim: CommandClaim) -> str | None:
@@ -97,3 +137,10 @@ def refusal(msg: ParsedMessage, claim: CommandClaim) -> str | None:
         if reason is not None:
             return reason
     return None
+
+
+def _passed(name: str, claim: CommandClaim) -> str:
+    if name == "origin" and claim.origin is not None:
+        proof = claim.origin.proven()
+        return f"{proof.name}: {proof.detail}" if proof else "proven"
+    return "ok"

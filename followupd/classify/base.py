@@ -13,6 +13,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Literal, TypeGuard
 
+from followupd.approval.origin import OriginEvidence
 from followupd.mail.parse import Address, ParsedMessage
 
 __all__ = [
@@ -136,6 +137,9 @@ class Classification:
     # Out-of-office: the day the buyer says they are back, when stated.
     return_date: date | None = None
     intent: Intent | None = None
+    # A command: the proofs of its origin gathered so far (DKIM, Authentication-Results,
+    # Sent folder); set by the daemon after classification, which needs no I/O.
+    origin: OriginEvidence | None = None
 
     def __post_init__(self) -> None:
         # The verdict is recorded as it was reached; nobody may add to its evidence later.

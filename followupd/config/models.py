@@ -286,12 +286,36 @@ class DaemonSettings(_Strict):
         return v
 
 
+OriginProof = Literal["dkim", "authres", "sent"]
+
+
 class ApprovalSettings(_Strict):
-    """The key that signs per-draft approval tokens."""
+    """The key that signs per-draft approval tokens, and how a command proves its origin."""
 
     secret_env: str | None = None
     secret_file: Path | None = None
     secret_credential: str | None = None
+    # Proofs that a command reply really left the rep's mailbox; one of them must hold.
+    origin_proofs: tuple[OriginProof, ...] = ("dkim", "authres", "sent")
+    # authserv-ids of the rep's own receiving servers, whose Authentication-Results
+    # headers are believed (the server must remove such headers that arrive from outside).
+    trusted_authserv_ids: tuple[str, ...] = ()
+    dkim_dns_timeout: float = Field(default=5.0, gt=0, le=30)
+    # How long to look for the reply's copy in the rep's Sent folder (clients save it a
+    # moment after sending).
+    sent_wait_seconds: float = Field(default=20.0, ge=0, le=300)
+
+    @field_validator("origin_proofs")
+    @classmethod
+    def _proofs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one proof of origin is needed: dkim, authres or sent")
+        return tuple(dict.fromkeys(v))
+
+    @field_validator("trusted_authserv_ids")
+    @classmethod
+    def _ids(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(x.strip().lower() for x in v if x.strip())
 
     @property
     def secret(self) -> SecretRef:

@@ -7,10 +7,11 @@ Handlers run inside the message's transaction and return actions to run after th
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.auth import CommandClaim
+from followupd.approval.auth import CommandClaim, refusal
 from followupd.approval.commands import parse_command
 from followupd.approval.review import when
 from followupd.classify.base import Classification
@@ -24,6 +25,7 @@ from followupd.core.slots import pick_for_step
 from followupd.core.threads import (
     cancel_open_steps,
     plan_next,
+    stale_reason,
     transition,
 )
 from followupd.core.verbs import close_thread, on_paid
@@ -174,9 +176,14 @@ async def on_command(
         draft_state=draft.state,
         rep_address=mb.settings.rep_address,
         secret=rt.config.approval_secret(),
+        origin=cls.origin,
+        stale=await stale_reason(session, thread, draft) if draft.state == "pending" else None,
     )
-    refused = refuse_unless_genuine(rt, mb, session, msg, thread, claim)
+    refused = refuse_unless_genuine(rt, mb, session, msg, cls, thread, claim)
     if refused is not None:
+        # Only a command that is genuine in every other way may make us draft again.
+        if claim.stale is not None and refusal(msg, replace(claim, stale=None)) is None:
+            refused += _redraft(rt, session, draft, step, thread)
         return refused
     try:
         command = parse_command(msg.text)
@@ -221,6 +228,18 @@ async def on_command(
     if command.verb == "stop":
         draft.state = "stopped"
     return await close_thread(rt, mb, session, thread, command.verb, reply_to=msg.message_id)
+
+
+def _redraft(
+    rt: Runtime, session: AsyncSession, draft: Draft, step: Step, thread: Thread
+) -> list[AfterCommit]:
+    """Void an out-of-date draft and draft its step again now, with what is known now."""
+    now = rt.clock.now()
+    draft.state, draft.decided_at = "stale", now
+    if not transition(session, thread, ThreadState.ACTIVE, at=now, cause="draft out of date"):
+        return []
+    step.state = "planned"
+    return [outbound.arm_step_action(rt, step.id, "planned", now)]
 
 
 async def _approve(

@@ -23,6 +23,7 @@ from followupd.core import enrollment, handlers, machine
 from followupd.core.index import store_index
 from followupd.core.lookup import MACHINE_LABELS, classify_context, thread_of
 from followupd.core.notify import AfterCommit
+from followupd.core.origin import gather_origin
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.slots import learn_zone
 from followupd.errors import MailParseError
@@ -132,6 +133,10 @@ async def _process(
         sent=sent,
     )
     result = classify(parsed, ctx, SENT_DETECTORS if sent else DETECTORS)
+    if result.label == "command":
+        # Only the rep's answers to our mails get here; DKIM may wait on DNS (bounded).
+        origin = await gather_origin(rt, mb, item.raw, from_sent=sent)
+        result = replace(result, origin=origin)
     if result.thread_id is None and result.label in MACHINE_LABELS:
         thread_id = await thread_of(session, parsed, result, ctx, mailbox_id=mb.mailbox_id)
         result = replace(result, thread_id=thread_id)

@@ -9,14 +9,16 @@ draft in a notice, so ``approve`` and ``skip`` are explained, not obeyed.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.auth import NOTICE_TTL, CommandClaim, refusal
+from followupd.approval.auth import NOTICE_TTL, CommandClaim, evaluate
 from followupd.approval.commands import parse_command
 from followupd.classify.base import Classification
 from followupd.core.corrections import on_set
 from followupd.core.notify import AfterCommit, tell_rep
+from followupd.core.origin import find_in_sent
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.threads import audit
 from followupd.core.verbs import close_thread, on_paid
@@ -56,8 +58,9 @@ async def on_notice_command(
         rep_address=mb.settings.rep_address,
         secret=rt.config.approval_secret(),
         kind="FN",
+        origin=cls.origin,
     )
-    refused = refuse_unless_genuine(rt, mb, session, msg, thread, claim)
+    refused = refuse_unless_genuine(rt, mb, session, msg, cls, thread, claim)
     if refused is not None:
         return refused
     try:
@@ -95,16 +98,27 @@ def refuse_unless_genuine(
     mb: MailboxRuntime,
     session: AsyncSession,
     msg: ParsedMessage,
+    cls: Classification,
     thread: Thread,
     claim: CommandClaim,
 ) -> list[AfterCommit] | None:
     """None when the reply passes every check of ``claim``; else audit, log, tell the rep.
 
-    The explanation goes to the rep's configured address, never to the reply's From.
+    When only the proof of origin is missing and the rep's Sent folder may still show the
+    reply, the decision waits for that search instead (after this transaction). The
+    explanation of a refusal goes to the rep's configured address, never to the reply's From.
     """
-    reason = refusal(msg, claim)
-    if reason is None:
+    results = evaluate(msg, claim)
+    failed = [r for r in results if not r.ok]
+    if not failed:
         return None
+    names = {r.name for r in failed}
+    if "origin" in names and names <= {"origin", "fresh"}:
+        if claim.origin is not None and claim.origin.waiting_for_sent():
+            # The rest holds (an out-of-date draft is only redrafted for a genuine reply);
+            # the rep's client may not have saved its copy in Sent yet.
+            return [_after_sent_search(rt, mb, msg, cls)]
+    reason = failed[0].detail
     audit(session, at=rt.clock.now(), kind="command-refused", thread=thread, cause=reason)
     what = "draft" if claim.kind == "FU" else "notice"
     log.warning(
@@ -119,6 +133,30 @@ def refuse_unless_genuine(
             msg.message_id,
         )
     ]
+
+
+def _after_sent_search(
+    rt: Runtime, mb: MailboxRuntime, msg: ParsedMessage, cls: Classification
+) -> AfterCommit:
+    async def search_then_decide() -> None:
+        # Imported here: the command handler itself calls this module.
+        from followupd.core.handlers import on_command
+
+        assert cls.origin is not None
+        proof = await find_in_sent(rt, mb, msg)
+        log.info("mailbox %s: Sent folder proof of a command: %s", mb.settings.name, proof.detail)
+        decided = replace(cls, origin=replace(cls.origin, sent=proof))
+        async with rt.lock, rt.db.transaction() as session:
+            after = await on_command(rt, mb, session, msg, decided)
+        for action in after:
+            await action()
+
+    async def later() -> None:
+        # A scheduler job rather than a wait here: the search may take a while and must not
+        # hold up the mail behind this one (a buyer's reply, say).
+        rt.scheduler.arm(f"origin:{msg.message_id}", rt.clock.now(), search_then_decide)
+
+    return later
 
 
 def _explain(

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from followupd.approval.origin import DnsTxt, system_dns
 from followupd.clock import Clock
 from followupd.config import LoadedConfig, MailboxSettings
 from followupd.core.scheduler import WorkScheduler
@@ -53,6 +54,8 @@ class Runtime:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Set by the daemon: waits until every message already fetched has been processed.
     drain: Callable[[], Awaitable[None]] | None = None
+    # TXT lookups for DKIM keys; tests hand in their own records.
+    dns_txt: DnsTxt = system_dns
 
     @property
     def installation_id(self) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.errors import StateError
-from followupd.model import Contact, Draft, Event, Step, Thread
+from followupd.model import Contact, Draft, Event, Message, Step, Thread
 from followupd.sequence.cadence import Cadence
 from followupd.sequence.planner import ThreadFacts, busy_days, plan
 from followupd.sequence.states import ThreadState, check_transition
@@ -210,3 +210,27 @@ async def buyer_busy_days(
     ).all()
     instants = [sent or planned for sent, planned in rows]
     return busy_days((i for i in instants if i is not None), tz)
+
+
+# What makes an unapproved draft out of date: the buyer wrote, or displayed our last mail.
+_NEWS = {"reply": "the buyer replied", "read_receipt": "the buyer read the last follow-up"}
+
+
+async def stale_reason(session: AsyncSession, thread: Thread, draft: Draft) -> str | None:
+    """Why ``draft`` no longer fits its thread (news from the buyer since it was made)."""
+    row = (
+        await session.execute(
+            select(Message.label, Message.at)
+            .where(
+                Message.thread_id == thread.id,
+                Message.label.in_(tuple(_NEWS)),
+                Message.at > draft.created_at,
+            )
+            .order_by(Message.at)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    label, at = row
+    return f"{_NEWS[label]} on {at:%Y-%m-%d %H:%M} UTC, after the draft was made"

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import aiosmtplib
 
+from followupd.approval.origin import DnsTxt
 from followupd.clock import SimulatedClock
 from followupd.config import LoadedConfig, load_config_data
 from followupd.daemon import Daemon
@@ -70,7 +71,11 @@ class World:
         imap_extra: Mapping[str, Any] | None = None,
         mailbox_extra: Mapping[str, Any] | None = None,
         smtp_extra: Mapping[str, Any] | None = None,
+        dns_txt: DnsTxt | None = None,
     ) -> None:
+        self.dns_txt = dns_txt
+        # One per world: a restart with a changed config must keep the tokens valid.
+        self.secret = secrets.token_hex(16)
         self.imap_idle = imap_idle
         self.save_sent = save_sent
         self.create_folders = create_folders
@@ -122,7 +127,7 @@ class World:
 
     async def start_daemon(self) -> None:
         assert self.config is not None
-        self.daemon = Daemon(self.config, self.clock)
+        self.daemon = Daemon(self.config, self.clock, dns_txt=self.dns_txt)
         await self.daemon.start()
         await self.settle()
 
@@ -140,7 +145,8 @@ class World:
         server = {"host": "127.0.0.1", "tls": "none", "allow_plaintext": True}
         data = {
             "daemon": {"database_url": self.db_url, "default_timezone": BUYER_TZ.key},
-            "approval": {"secret_env": "FOLLOWUPD_APPROVAL_SECRET"},
+            # The rep's client here saves to Sent before it sends: a short wait is enough.
+            "approval": {"secret_env": "FOLLOWUPD_APPROVAL_SECRET", "sent_wait_seconds": 2.0},
             "company": {
                 "name": "Ningbo Seller Bearings Co., Ltd.",
                 "website": "https://seller.test",
@@ -174,7 +180,7 @@ class World:
             ],
         }
         env = {
-            "FOLLOWUPD_APPROVAL_SECRET": secrets.token_hex(16),
+            "FOLLOWUPD_APPROVAL_SECRET": self.secret,
             "FOLLOWUPD_IMAP_PASSWORD": self.imap_password,
             "FOLLOWUPD_SMTP_PASSWORD": SMTP_PASSWORD,
         }
@@ -296,15 +302,27 @@ class World:
             if str(r.message.get("Subject", "")).startswith(subject_start)
         ]
 
-    async def rep_replies(self, review: Received, first_line: str) -> None:
-        """Anna answers a review mail from her mail client, top-posting."""
+    async def rep_replies(
+        self,
+        review: Received,
+        first_line: str,
+        *,
+        sender: str = REP,
+        sent_copy: bool = True,
+        sign: Callable[[bytes], bytes] | None = None,
+    ) -> None:
+        """Anna answers a review mail from her mail client, top-posting.
+
+        ``sender``, ``sent_copy`` and ``sign`` make other replies: one forged by someone who
+        knows the token (no copy in Anna's Sent folder), or one DKIM-signed by ``sign``.
+        """
         original = review.message
         body = original.get_body(preferencelist=("plain",))
         quoted = "\n".join(
             "> " + line for line in (body.get_content() if body else "").splitlines()
         )
         msg = EmailMessage(policy=default_policy)
-        msg["From"] = f"{REP_NAME} <{REP}>"
+        msg["From"] = f"{REP_NAME} <{sender}>"
         msg["To"] = str(original["From"])
         msg["Subject"] = "Re: " + str(original["Subject"])
         msg["Date"] = format_datetime(self.clock.now())
@@ -314,7 +332,23 @@ class World:
         when = format_datetime(self.clock.now().astimezone(REP_TZ))
         msg.set_content(f"{first_line}\n\nOn {when}, followupd <{REP}> wrote:\n{quoted}\n")
         self.note("rep", f"replies '{first_line}' to the review mail")
-        await self._submit(msg, [REP])
+        if sign is None and sent_copy and sender == REP:
+            await self._submit(msg, [REP])
+        else:
+            raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+            if sent_copy:
+                await asyncio.to_thread(self.imap.append, self.imap_user, raw, "Sent")
+            await aiosmtplib.send(
+                sign(raw) if sign else raw,
+                hostname="127.0.0.1",
+                port=self.smtp.port,
+                username=SMTP_USER,
+                password=SMTP_PASSWORD,
+                sender=sender,
+                recipients=[REP],
+                start_tls=False,
+                use_tls=False,
+            )
         await self.settle()
 
     async def buyer_replies(self, to: Received, text: str) -> None:

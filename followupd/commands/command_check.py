@@ -1,0 +1,283 @@
+"""``followupd command-check FILE``: would the daemon obey this reply? Nothing is changed.
+
+It reads one raw reply, parses the command the way the daemon does, finds the draft (or
+notice) it targets in the database, and runs every authentication check, printing each
+result. The proofs of origin are the daemon's too: DKIM through DNS (``--dns`` records can
+stand in for it, offline), and Authentication-Results from the config's trusted servers. The
+rep's Sent folder is not searched here (that needs the mailbox); the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followupd.approval.auth import NOTICE_TTL, CheckResult, CommandClaim, evaluate
+from followupd.approval.commands import parse_command
+from followupd.approval.origin import (
+    DnsTxt,
+    OriginEvidence,
+    ProofResult,
+    authres_values,
+    check_authres,
+    system_dns,
+    verify_dkim,
+)
+from followupd.approval.token import find_tokens, verify_token
+from followupd.classify.base import referenced_ids
+from followupd.config import LoadedConfig
+from followupd.core.threads import stale_reason
+from followupd.db.engine import Database
+from followupd.errors import CommandError, FollowupdError, MailParseError
+from followupd.mail.parse import ParsedMessage, parse_message
+from followupd.model import Draft, Mailbox, Notice, Step, Thread
+
+__all__ = ["CheckRequest", "command_check"]
+
+EXIT_ACCEPTED, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
+SECRET_ENV = "FOLLOWUPD_APPROVAL_SECRET"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckRequest:
+    file: Path
+    db_url: str | None = None
+    config: LoadedConfig | None = None
+    dns: Mapping[str, str] | None = None
+    as_json: bool = False
+
+
+async def command_check(request: CheckRequest) -> int:
+    """Print the verdict on one reply; 0 accepted, 1 refused, 2 unreadable input."""
+    try:
+        raw = request.file.read_bytes()
+        msg = parse_message(raw)
+    except OSError as exc:
+        print(f"followupd: {request.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    except MailParseError as exc:
+        print(f"followupd: {request.file}: not a mail: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    report = await _report(request, raw, msg)
+    if request.as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(_as_text(report))
+    return EXIT_ACCEPTED if report["accepted"] else EXIT_REFUSED
+
+
+async def _report(request: CheckRequest, raw: bytes, msg: ParsedMessage) -> dict[str, object]:
+    command: dict[str, object] | None = None
+    command_error = None
+    try:
+        parsed = parse_command(msg.text)
+        command = {"verb": parsed.verb, "argument": parsed.argument, "evidence": parsed.evidence}
+    except CommandError as exc:
+        command_error = str(exc)
+    secret = _secret(request.config)
+    db_url = request.db_url or (
+        request.config.settings.daemon.database_url if request.config else None
+    )
+    target: dict[str, object] | None = None
+    checks: list[CheckResult] = []
+    if db_url is None:
+        checks.append(_no("database", "no database given (--db or --config): no draft to check"))
+    else:
+        db = Database(db_url)
+        try:
+            async with db.transaction() as session:
+                found = await _claim(session, msg, secret)
+                if found is None:
+                    checks.append(_no("target", "it answers no review mail or notice we know"))
+                else:
+                    claim, target, stale_thread = found
+                    origin = _origin(request, raw, claim.rep_address)
+                    stale = None
+                    if stale_thread is not None:
+                        stale = await stale_reason(session, *stale_thread)
+                    claim = replace(claim, origin=origin, stale=stale)
+                    checks = evaluate(msg, claim)
+        finally:
+            await db.close()
+    if secret is None:
+        checks.insert(0, _no("secret", f"no installation secret (--config or ${SECRET_ENV})"))
+    failed = [c for c in checks if not c.ok]
+    if command_error is not None:
+        failed.append(_no("command", command_error))
+    return {
+        "file": str(request.file),
+        "command": command,
+        "draft": target,
+        "accepted": not failed,
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+        "reason": failed[0].detail if failed else None,
+    }
+
+
+async def _claim(
+    session: AsyncSession, msg: ParsedMessage, secret: bytes | None
+) -> tuple[CommandClaim, dict[str, object], tuple[Thread, Draft] | None] | None:
+    """The claim the daemon would check, the target's description, and what staleness needs."""
+    ids = list(referenced_ids(msg))
+    draft = await session.scalar(select(Draft).where(Draft.review_message_id.in_(ids)))
+    notice = None
+    if draft is None:
+        notice = await session.scalar(select(Notice).where(Notice.message_id.in_(ids)))
+    if draft is None and notice is None and secret is not None:
+        # A token copied into a new mail: name its target, so the refusal can say why.
+        for token in find_tokens(f"{msg.subject}\n{msg.text}"):
+            claim = verify_token(secret, token)
+            if claim is None:
+                continue
+            if claim.kind == "FU":
+                draft = await session.get(Draft, claim.draft_id)
+            else:
+                notice = await session.get(Notice, claim.draft_id)
+            break
+    if draft is not None:
+        step = await session.get(Step, draft.step_id)
+        thread = await session.get(Thread, step.thread_id) if step else None
+        if step is None or thread is None:
+            return None
+        rep = await _rep(session, thread.mailbox_id)
+        claim = CommandClaim(
+            draft_id=draft.id,
+            nonce=draft.nonce,
+            review_message_id=draft.review_message_id or "",
+            draft_state=draft.state,
+            rep_address=rep,
+            secret=secret or b"",
+        )
+        target = {
+            "kind": "draft",
+            "id": draft.id,
+            "state": draft.state,
+            "thread": thread.id,
+            "subject": thread.subject,
+            "step": step.number,
+        }
+        return claim, target, (thread, draft) if draft.state == "pending" else None
+    if notice is not None:
+        thread = await session.get(Thread, notice.thread_id)
+        if thread is None:
+            return None
+        now = datetime.now(UTC)
+        status = "pending"
+        if notice.used_at is not None:
+            status = f"used on {notice.used_at:%Y-%m-%d %H:%M} UTC"
+        elif now - notice.created_at > NOTICE_TTL:
+            status = f"older than {NOTICE_TTL.days} days"
+        claim = CommandClaim(
+            draft_id=notice.id,
+            nonce=notice.nonce,
+            review_message_id=notice.message_id,
+            draft_state=status,
+            rep_address=await _rep(session, notice.mailbox_id),
+            secret=secret or b"",
+            kind="FN",
+        )
+        target = {"kind": "notice", "id": notice.id, "state": status, "thread": thread.id}
+        target["subject"] = thread.subject
+        return claim, target, None
+    return None
+
+
+async def _rep(session: AsyncSession, mailbox_id: int) -> str:
+    mailbox = await session.get(Mailbox, mailbox_id)
+    return mailbox.rep_address if mailbox else ""
+
+
+def _origin(request: CheckRequest, raw: bytes, rep_address: str) -> OriginEvidence:
+    domain = rep_address.rsplit("@", 1)[-1]
+    approval = request.config.settings.approval if request.config else None
+    accepted = approval.origin_proofs if approval else ("dkim", "authres", "sent")
+    timeout = approval.dkim_dns_timeout if approval else 5.0
+    dns: DnsTxt = _static_dns(request.dns) if request.dns else system_dns
+    trusted = approval.trusted_authserv_ids if approval else ()
+    sent = ProofResult(
+        name="sent",
+        ok=False,
+        detail="not searched by command-check (the daemon also accepts the reply's copy in "
+        "the rep's Sent folder)",
+    )
+    return OriginEvidence(
+        dkim=verify_dkim(raw, domain, dns, timeout=timeout) if "dkim" in accepted else None,
+        authres=check_authres(authres_values(raw), domain, trusted)
+        if "authres" in accepted
+        else None,
+        sent=sent,
+        accepted=accepted,
+    )
+
+
+def _static_dns(records: Mapping[str, str]) -> DnsTxt:
+    table = {name.lower().rstrip(".") + ".": value for name, value in records.items()}
+
+    def lookup(name: bytes, timeout: float = 5.0) -> bytes | None:
+        value = table.get(name.decode("ascii", "replace").lower())
+        return value.encode() if value is not None else None
+
+    return lookup
+
+
+def parse_dns(items: Sequence[str]) -> dict[str, str]:
+    """``NAME=TXT`` or ``NAME=@FILE`` items of ``--dns`` (FollowupdError when malformed)."""
+    records: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise FollowupdError(f"--dns {item!r}: expected NAME=TXT or NAME=@FILE")
+        if value.startswith("@"):
+            try:
+                value = Path(value[1:]).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise FollowupdError(f"--dns {item!r}: {exc.strerror}") from None
+        records[name.strip()] = value.strip()
+    return records
+
+
+def _secret(config: LoadedConfig | None) -> bytes | None:
+    if config is not None:
+        return config.approval_secret()
+    value = os.environ.get(SECRET_ENV)
+    return value.encode() if value else None
+
+
+def _no(name: str, detail: str) -> CheckResult:
+    return CheckResult(name=name, ok=False, detail=detail)
+
+
+def _as_text(report: dict[str, object]) -> str:
+    command = report["command"]
+    lines = [
+        f"file:     {report['file']}",
+        "command:  "
+        + (
+            f"{command['verb']} {command['argument']}".strip()  # type: ignore[index]
+            if isinstance(command, dict)
+            else "(none understood)"
+        ),
+    ]
+    target = report["draft"]
+    if isinstance(target, dict):
+        lines.append(
+            f"target:   {target['kind']} {target['id']} ({target['state']}) of thread "
+            f"{target['thread']}: {target['subject']}"
+        )
+    else:
+        lines.append("target:   (none found)")
+    verdict = "ACCEPTED" if report["accepted"] else f"REFUSED: {report['reason']}"
+    lines.append(f"verdict:  {verdict}")
+    lines.append("checks:")
+    for check in report["checks"]:  # type: ignore[attr-defined]
+        mark = "ok  " if check["ok"] else "FAIL"
+        lines.append(f"  {mark} {check['name']}: {check['detail']}")
+    return "\n".join(lines)

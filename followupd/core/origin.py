@@ -1,0 +1,140 @@
+"""Gathering the proofs of a command's origin: the I/O shell of followupd.approval.origin.
+
+DKIM needs DNS (through the runtime's resolver, with the configured timeout); the
+Authentication-Results check reads headers only; the Sent-folder proof opens its own short
+IMAP connection, looks for the reply's Message-ID in the rep's Sent folder and compares the
+copy with the reply, since only the rep's account can write there. Clients save that copy a
+moment after sending, so the search is repeated for ``sent_wait_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from imapclient import IMAPClient
+
+from followupd.approval.commands import strip_quoted
+from followupd.approval.origin import (
+    OriginEvidence,
+    ProofResult,
+    authres_values,
+    check_authres,
+    verify_dkim,
+)
+from followupd.core.runtime import MailboxRuntime, Runtime
+from followupd.errors import MailParseError
+from followupd.imap.connect import open_imap
+from followupd.mail.parse import ParsedMessage, parse_message
+
+__all__ = ["find_in_sent", "gather_origin"]
+
+log = logging.getLogger(__name__)
+
+# The lines of the rep's own text compared between the reply and its Sent copy: enough to
+# be sure it is the same command, few enough to survive a client re-wrapping a signature.
+_COMPARED_LINES = 5
+
+
+async def gather_origin(
+    rt: Runtime, mb: MailboxRuntime, raw: bytes, *, from_sent: bool
+) -> OriginEvidence:
+    """The proofs that need no mailbox search: DKIM, Authentication-Results, and ``from_sent``
+    (the reply was read from the rep's own Sent folder, which is proof in itself)."""
+    approval = rt.config.settings.approval
+    accepted = approval.origin_proofs
+    domain = mb.domain
+    dkim_result = None
+    if "dkim" in accepted:
+        # dkimpy is synchronous and may wait on DNS: off the event loop, and bounded.
+        dkim_result = await asyncio.to_thread(
+            verify_dkim, raw, domain, rt.dns_txt, timeout=approval.dkim_dns_timeout
+        )
+    authres_result = None
+    if "authres" in accepted:
+        authres_result = check_authres(authres_values(raw), domain, approval.trusted_authserv_ids)
+    sent = None
+    if from_sent and "sent" in accepted:
+        sent = ProofResult(name="sent", ok=True, detail="read from the rep's own Sent folder")
+    return OriginEvidence(dkim=dkim_result, authres=authres_result, sent=sent, accepted=accepted)
+
+
+async def find_in_sent(rt: Runtime, mb: MailboxRuntime, reply: ParsedMessage) -> ProofResult:
+    """Look for ``reply`` in the rep's Sent folder, retrying while the client may still save."""
+    folders = [f.name for f in mb.watcher.folders if f.role == "sent"] if mb.watcher else []
+    if not folders:
+        return ProofResult(name="sent", ok=False, detail="no Sent folder of the rep is watched")
+    if not reply.message_id:
+        return ProofResult(name="sent", ok=False, detail="the reply has no Message-ID")
+    wait = rt.config.settings.approval.sent_wait_seconds
+    password = rt.config.password(mb.settings.name, "imap")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    delay = 0.5
+    while True:
+        try:
+            copies = await asyncio.to_thread(_search, mb, password, folders, reply.message_id)
+        except Exception as exc:
+            log.warning("mailbox %s: Sent search failed: %s", mb.settings.name, type(exc).__name__)
+            copies = []
+        for raw in copies:
+            verdict = _same_command(raw, reply)
+            if verdict is not None:
+                return verdict
+        if loop.time() + delay > deadline:
+            break
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 4.0)
+    return ProofResult(
+        name="sent",
+        ok=False,
+        detail=f"no copy of the reply in {', '.join(folders)} after {wait:g} s",
+    )
+
+
+def _search(
+    mb: MailboxRuntime, password: str, folders: Sequence[str], message_id: str
+) -> list[bytes]:
+    client: IMAPClient = open_imap(mb.settings.imap, password)
+    try:
+        found: list[bytes] = []
+        for folder in folders:
+            client.select_folder(folder, readonly=True)
+            uids = client.search(["HEADER", "Message-ID", message_id])
+            if not uids:
+                continue
+            # A handful at most: the same Message-ID twice in Sent is already odd.
+            fetched = client.fetch(list(uids)[:3], ["BODY.PEEK[]"])
+            found.extend(bytes(data[b"BODY[]"]) for data in fetched.values())
+        return found
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+
+
+def _same_command(raw: bytes, reply: ParsedMessage) -> ProofResult | None:
+    """A proof when the Sent copy is the same message as ``reply``; None otherwise."""
+    try:
+        copy = parse_message(raw)
+    except MailParseError:
+        return None
+    if copy.message_id != reply.message_id:
+        return None  # HEADER search matches substrings
+    same_sender = copy.from_ is not None and reply.from_ is not None
+    same_sender = same_sender and copy.from_.email == reply.from_.email  # type: ignore[union-attr]
+    if not same_sender or set(copy.in_reply_to) != set(reply.in_reply_to):
+        return ProofResult(
+            name="sent", ok=False, detail="the Sent copy differs from the reply (sender or thread)"
+        )
+    if _own_lines(copy.text) != _own_lines(reply.text):
+        return ProofResult(
+            name="sent", ok=False, detail="the Sent copy says something else than the reply"
+        )
+    return ProofResult(name="sent", ok=True, detail="the same message is in the rep's Sent folder")
+
+
+def _own_lines(text: str) -> list[str]:
+    lines = (" ".join(line.split()) for line in strip_quoted(text).split("\n"))
+    return [line for line in lines if line][:_COMPARED_LINES]
