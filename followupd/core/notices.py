@@ -113,11 +113,11 @@ def refuse_unless_genuine(
     if not failed:
         return None
     names = {r.name for r in failed}
-    if "origin" in names and names <= {"origin", "fresh"}:
-        if claim.origin is not None and claim.origin.waiting_for_sent():
-            # The rest holds (an out-of-date draft is only redrafted for a genuine reply);
-            # the rep's client may not have saved its copy in Sent yet.
-            return [_after_sent_search(rt, mb, msg, cls)]
+    waiting = claim.origin is not None and claim.origin.waiting_for_sent()
+    if waiting and "origin" in names and names <= {"origin", "fresh"}:
+        # The rest holds (an out-of-date draft is only redrafted for a genuine reply); the
+        # rep's client may not have saved its copy in Sent yet.
+        return [_after_sent_search(rt, mb, msg, cls)]
     reason = failed[0].detail
     audit(session, at=rt.clock.now(), kind="command-refused", thread=thread, cause=reason)
     what = "draft" if claim.kind == "FU" else "notice"
