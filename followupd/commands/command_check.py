@@ -134,13 +134,13 @@ async def _claim(
     if draft is None and notice is None and secret is not None:
         # A token copied into a new mail: name its target, so the refusal can say why.
         for token in find_tokens(f"{msg.subject}\n{msg.text}"):
-            claim = verify_token(secret, token)
-            if claim is None:
+            signed = verify_token(secret, token)
+            if signed is None:
                 continue
-            if claim.kind == "FU":
-                draft = await session.get(Draft, claim.draft_id)
+            if signed.kind == "FU":
+                draft = await session.get(Draft, signed.draft_id)
             else:
-                notice = await session.get(Notice, claim.draft_id)
+                notice = await session.get(Notice, signed.draft_id)
             break
     if draft is not None:
         step = await session.get(Step, draft.step_id)
@@ -261,7 +261,7 @@ def _as_text(report: dict[str, object]) -> str:
         f"file:     {report['file']}",
         "command:  "
         + (
-            f"{command['verb']} {command['argument']}".strip()  # type: ignore[index]
+            f"{command['verb']} {command['argument']}".strip()
             if isinstance(command, dict)
             else "(none understood)"
         ),
