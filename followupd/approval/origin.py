@@ -38,6 +38,7 @@ __all__ = [
     "aligned",
     "authres_values",
     "check_authres",
+    "gather_evidence",
     "system_dns",
     "verify_dkim",
 ]
@@ -170,6 +171,27 @@ def check_authres(
             name="authres", ok=False, detail="no Authentication-Results from a trusted server"
         )
     return ProofResult(name="authres", ok=False, detail="; ".join(notes))
+
+
+def gather_evidence(
+    raw: bytes,
+    rep_domain: str,
+    dns_txt: DnsTxt,
+    *,
+    accepted: Sequence[str],
+    timeout: float,
+    trusted_ids: Sequence[str],
+    sent: ProofResult | None = None,
+) -> OriginEvidence:
+    """The proofs ``raw`` carries itself (DKIM, Authentication-Results), plus ``sent``."""
+    return OriginEvidence(
+        dkim=verify_dkim(raw, rep_domain, dns_txt, timeout=timeout) if "dkim" in accepted else None,
+        authres=check_authres(authres_values(raw), rep_domain, trusted_ids)
+        if "authres" in accepted
+        else None,
+        sent=sent if "sent" in accepted else None,
+        accepted=tuple(accepted),
+    )
 
 
 def authres_values(raw: bytes) -> list[str]:

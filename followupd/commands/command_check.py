@@ -26,10 +26,8 @@ from followupd.approval.origin import (
     DnsTxt,
     OriginEvidence,
     ProofResult,
-    authres_values,
-    check_authres,
+    gather_evidence,
     system_dns,
-    verify_dkim,
 )
 from followupd.approval.token import find_tokens, verify_token
 from followupd.classify.base import referenced_ids
@@ -196,25 +194,21 @@ async def _rep(session: AsyncSession, mailbox_id: int) -> str:
 
 
 def _origin(request: CheckRequest, raw: bytes, rep_address: str) -> OriginEvidence:
-    domain = rep_address.rsplit("@", 1)[-1]
     approval = request.config.settings.approval if request.config else None
-    accepted = approval.origin_proofs if approval else ("dkim", "authres", "sent")
-    timeout = approval.dkim_dns_timeout if approval else 5.0
-    dns: DnsTxt = _static_dns(request.dns) if request.dns else system_dns
-    trusted = approval.trusted_authserv_ids if approval else ()
     sent = ProofResult(
         name="sent",
         ok=False,
         detail="not searched by command-check (the daemon also accepts the reply's copy in "
         "the rep's Sent folder)",
     )
-    return OriginEvidence(
-        dkim=verify_dkim(raw, domain, dns, timeout=timeout) if "dkim" in accepted else None,
-        authres=check_authres(authres_values(raw), domain, trusted)
-        if "authres" in accepted
-        else None,
+    return gather_evidence(
+        raw,
+        rep_address.rsplit("@", 1)[-1],
+        _static_dns(request.dns) if request.dns else system_dns,
+        accepted=approval.origin_proofs if approval else ("dkim", "authres", "sent"),
+        timeout=approval.dkim_dns_timeout if approval else 5.0,
+        trusted_ids=approval.trusted_authserv_ids if approval else (),
         sent=sent,
-        accepted=accepted,
     )
 
 

@@ -17,13 +17,7 @@ from collections.abc import Sequence
 from imapclient import IMAPClient
 
 from followupd.approval.commands import strip_quoted
-from followupd.approval.origin import (
-    OriginEvidence,
-    ProofResult,
-    authres_values,
-    check_authres,
-    verify_dkim,
-)
+from followupd.approval.origin import OriginEvidence, ProofResult, gather_evidence
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.errors import MailParseError
 from followupd.imap.connect import open_imap
@@ -44,21 +38,20 @@ async def gather_origin(
     """The proofs that need no mailbox search: DKIM, Authentication-Results, and ``from_sent``
     (the reply was read from the rep's own Sent folder, which is proof in itself)."""
     approval = rt.config.settings.approval
-    accepted = approval.origin_proofs
-    domain = mb.domain
-    dkim_result = None
-    if "dkim" in accepted:
-        # dkimpy is synchronous and may wait on DNS: off the event loop, and bounded.
-        dkim_result = await asyncio.to_thread(
-            verify_dkim, raw, domain, rt.dns_txt, timeout=approval.dkim_dns_timeout
-        )
-    authres_result = None
-    if "authres" in accepted:
-        authres_result = check_authres(authres_values(raw), domain, approval.trusted_authserv_ids)
     sent = None
-    if from_sent and "sent" in accepted:
+    if from_sent:
         sent = ProofResult(name="sent", ok=True, detail="read from the rep's own Sent folder")
-    return OriginEvidence(dkim=dkim_result, authres=authres_result, sent=sent, accepted=accepted)
+    # dkimpy is synchronous and may wait on DNS: off the event loop, and bounded.
+    return await asyncio.to_thread(
+        gather_evidence,
+        raw,
+        mb.domain,
+        rt.dns_txt,
+        accepted=approval.origin_proofs,
+        timeout=approval.dkim_dns_timeout,
+        trusted_ids=approval.trusted_authserv_ids,
+        sent=sent,
+    )
 
 
 async def find_in_sent(rt: Runtime, mb: MailboxRuntime, reply: ParsedMessage) -> ProofResult:
