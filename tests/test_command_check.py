@@ -11,6 +11,7 @@ import dkim
 import pytest
 from sqlalchemy import select
 
+from followupd.approval.edit import DRAFT_END, DRAFT_START
 from followupd.cli import main
 from followupd.commands.command_check import CheckRequest, command_check
 from followupd.demo.servers import Received
@@ -132,3 +133,75 @@ async def test_a_used_token_and_garbage(tmp_path: Path, capsys: pytest.CaptureFi
         missing = CheckRequest(file=tmp_path / "missing.eml", config=w.config)
         assert await command_check(missing) == 2
         assert capsys.readouterr().err.count("\n") == 2
+
+
+async def test_new_commands_edits_and_digests_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        review = w.reviews()[0]
+        capsys.readouterr()
+
+        status, report = await _check(w, tmp_path, _signed(_reply(review, "snooze 3d")), capsys)
+        assert status == 0
+        assert report["command"]["verb"] == "snooze"  # type: ignore[index]
+        assert report["command"]["delay_hours"] == 72  # type: ignore[index]
+
+        raw = _signed(_reply(review, "暂停到 2026-12-10"))
+        status, report = await _check(w, tmp_path, raw, capsys)
+        assert report["command"]["until"] == "2026-12-10"  # type: ignore[index]
+
+        # An edit with a header line: the checks pass, the command does not.
+        body = review.message.get_body(preferencelist=("plain",))
+        shown = str(body.get_content() if body else "")
+        start = shown.index(DRAFT_START) + len(DRAFT_START)
+        injected = (
+            shown[:start] + "\nHi Hans,\nBcc: thief@evil.test\n" + shown[shown.index(DRAFT_END) :]
+        )
+        raw = _signed(_reply(_with_text(review, injected), "approve"))
+        status, report = await _check(w, tmp_path, raw, capsys)
+        assert status == 1 and all(_check_names(report).values())
+        assert "Bcc" in str(report["reason"])
+
+        fine = (
+            shown[:start]
+            + "\nHi Hans,\nthe price holds until Friday.\n"
+            + shown[shown.index(DRAFT_END) :]
+        )
+        raw = _signed(_reply(_with_text(review, fine), ""))
+        status, report = await _check(w, tmp_path, raw, capsys)
+        assert status == 0 and report["command"]["verb"] == "edit"  # type: ignore[index]
+
+
+async def test_a_digest_answer_is_checked_against_the_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with World(tmp_path, mailbox_extra={"review": "digest"}) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.digests()) == 1, limit=60)
+        digest = w.digests()[0]
+        capsys.readouterr()
+        status, report = await _check(
+            w, tmp_path, _signed(_reply(digest, "approve 1, snooze 2 3d")), capsys
+        )
+        assert status == 0, report
+        assert report["draft"]["kind"] == "digest"  # type: ignore[index]
+        choices = report["command"]["choices"]  # type: ignore[index]
+        assert choices[0] == {"verb": "approve", "numbers": [1]}
+        assert choices[1]["verb"] == "snooze" and choices[1]["numbers"] == [2]
+        # A review token's digest twin is not interchangeable with a draft's.
+        status, report = await _check(
+            w, tmp_path, _signed(_reply(digest, "set validity 2026-12-20")), capsys
+        )
+        assert status == 1 and "set" in str(report["reason"])
+
+
+def _with_text(original: Received, text: str) -> Received:
+    """The same mail with another plain-text body (what the rep's client quotes)."""
+    msg = EmailMessage()
+    for name in ("From", "Subject", "Message-ID"):
+        msg[name] = str(original.message[name])
+    msg.set_content(text)
+    return Received(mail_from=original.mail_from, rcpt_tos=original.rcpt_tos, raw=msg.as_bytes())

@@ -18,11 +18,24 @@ from followupd.approval.origin import OriginEvidence
 from followupd.approval.token import find_tokens, verify_token
 from followupd.mail.parse import ParsedMessage
 
-__all__ = ["CHECKS", "NOTICE_TTL", "CheckResult", "CommandClaim", "evaluate", "refusal"]
+__all__ = [
+    "CHECKS",
+    "MAX_COMMAND_BYTES",
+    "NOTICE_TTL",
+    "CheckResult",
+    "CommandClaim",
+    "evaluate",
+    "refusal",
+]
 
 # A notice's token works this long: corrections come within days, not months, and an old
 # notice found in an archive should not still steer a thread.
 NOTICE_TTL = timedelta(days=30)
+# A command reply is a few words above a quoted review mail. Far larger ones (pasted
+# attachments, a whole mailbox forwarded) are refused rather than searched for commands;
+# the rep can answer again with a short reply.
+MAX_COMMAND_BYTES = 1_000_000
+MAX_COMMAND_CHARS = 200_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,10 +64,24 @@ class CommandClaim:
 Check = Callable[[ParsedMessage, CommandClaim], str | None]
 
 
+def _small(msg: ParsedMessage, claim: CommandClaim) -> str | None:
+    if msg.size > MAX_COMMAND_BYTES:
+        return (
+            f"the reply is {msg.size} bytes, more than the {MAX_COMMAND_BYTES} a command may "
+            "have; answer again with a short reply (no attachments)"
+        )
+    if len(msg.text) > MAX_COMMAND_CHARS:
+        return (
+            f"the reply's text is {len(msg.text)} characters, more than the "
+            f"{MAX_COMMAND_CHARS} a command may have; answer again with a short reply"
+        )
+    return None
+
+
 def _answers_review(msg: ParsedMessage, claim: CommandClaim) -> str | None:
     if claim.review_message_id in msg.in_reply_to:
         return None
-    what = "review mail" if claim.kind == "FU" else "followupd mail"
+    what = {"FU": "review mail", "FD": "digest"}.get(claim.kind, "followupd mail")
     return f"it does not answer the {what} (In-Reply-To does not name it)"
 
 
@@ -70,7 +97,7 @@ def _token(msg: ParsedMessage, claim: CommandClaim) -> str | None:
             return None
     if claim.kind == "FU":
         return "it does not carry this draft's token (keep the FU-… line or the subject)"
-    return "it does not carry this mail's token (keep the FN-… line)"
+    return f"it does not carry this mail's token (keep the {claim.kind}-… line)"
 
 
 def _sender(msg: ParsedMessage, claim: CommandClaim) -> str | None:
@@ -103,6 +130,7 @@ def _fresh(msg: ParsedMessage, claim: CommandClaim) -> str | None:
 
 
 CHECKS: tuple[tuple[str, Check], ...] = (
+    ("size", _small),
     ("answers-review", _answers_review),
     ("token", _token),
     ("sender", _sender),

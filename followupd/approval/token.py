@@ -3,7 +3,8 @@
 A review mail carries one token; the rep's reply quotes it back. The token proves that the
 reply answers a review mail we sent for that very draft, because only the daemon knows the
 secret that signs it. Notices about a thread (the "Tracking" mail, confirmations, reminders)
-carry ``FN-<notice id>-…`` tokens the same way; the kind is part of what is signed, so a
+carry ``FN-<notice id>-…`` tokens the same way, and a daily digest of drafts ``FD-<digest
+id>-…``; the kind is part of what is signed, so a
 draft's token can never pass for a notice's and the other way round.
 
 The format uses only digits, lower-case base32 letters and hyphens: mail clients neither
@@ -25,9 +26,9 @@ NONCE_LENGTH = 10
 # 16 base32 characters are 80 bits of the HMAC: far beyond guessing by mail.
 _SIGNATURE_LENGTH = 16
 _MAX_DRAFT_DIGITS = 18
-_KINDS = ("FU", "FN")
+_KINDS = ("FU", "FN", "FD")
 _TOKEN = re.compile(
-    rf"(?<![A-Za-z0-9-])(FU|FN)-([1-9][0-9]{{0,{_MAX_DRAFT_DIGITS - 1}}})"
+    rf"(?<![A-Za-z0-9-])(FU|FN|FD)-([1-9][0-9]{{0,{_MAX_DRAFT_DIGITS - 1}}})"
     rf"-([a-z2-7]{{{NONCE_LENGTH}}})-([a-z2-7]{{{_SIGNATURE_LENGTH}}})(?![A-Za-z0-9-])",
     re.IGNORECASE,
 )
@@ -40,7 +41,8 @@ class TokenClaim:
 
     draft_id: int
     nonce: str
-    # "FU": a draft's review mail; "FN": a notice about a thread (draft_id is the notice id).
+    # "FU": a draft's review mail; "FN": a notice about a thread; "FD": a digest of drafts
+    # (draft_id is then the notice's or the digest's id).
     kind: str = "FU"
 
 
@@ -52,8 +54,8 @@ def new_nonce() -> str:
 def make_token(secret: bytes, draft_id: int, nonce: str, *, kind: str = "FU") -> str:
     """The signed token for ``draft_id`` and ``nonce`` (from :func:`new_nonce`).
 
-    ``kind`` is "FU" for a review mail and "FN" for a notice (then ``draft_id`` is the
-    notice's id).
+    ``kind`` is "FU" for a review mail, "FN" for a notice and "FD" for a digest (then
+    ``draft_id`` is the notice's or the digest's id).
     """
     if kind not in _KINDS:
         raise ValueError(f"token kind must be one of {_KINDS}")

@@ -53,6 +53,7 @@ class ClassifyContext:
 
     ``review_ids`` maps Message-IDs of review mails we sent to their draft id;
     ``notice_ids`` maps Message-IDs of notices about a thread we sent the rep to their id;
+    ``digest_ids`` maps Message-IDs of daily digests of drafts to their id;
     ``thread_ids`` maps Message-IDs of tracked threads (root mails and our follow-ups) to
     the thread id. Ids are stored without angle brackets; addresses are lower-cased here.
     """
@@ -61,6 +62,7 @@ class ClassifyContext:
     plus_tag: str = "fu"
     review_ids: Mapping[str, int] = field(default_factory=dict)
     notice_ids: Mapping[str, int] = field(default_factory=dict)
+    digest_ids: Mapping[str, int] = field(default_factory=dict)
     thread_ids: Mapping[str, int] = field(default_factory=dict)
     known_cadences: frozenset[str] = frozenset()
     # (buyer domain, subject thread key) -> thread id, for the sender's domain: replies whose
@@ -130,6 +132,8 @@ class Classification:
     draft_id: int | None = None
     # A command answering a notice (not a review mail): the notice's id.
     notice_id: int | None = None
+    # A command answering a daily digest of drafts: the digest's id.
+    digest_id: int | None = None
     thread_id: int | None = None
     enrollment: Enrollment | None = None
     bounce: BounceFacts | None = None

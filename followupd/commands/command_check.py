@@ -14,14 +14,16 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.approval.auth import NOTICE_TTL, CheckResult, CommandClaim, evaluate
 from followupd.approval.commands import parse_command
+from followupd.approval.digest import parse_digest
+from followupd.approval.edit import extract_edit
 from followupd.approval.origin import (
     DnsTxt,
     OriginEvidence,
@@ -32,11 +34,11 @@ from followupd.approval.origin import (
 from followupd.approval.token import find_tokens, verify_token
 from followupd.classify.base import referenced_ids
 from followupd.config import LoadedConfig
-from followupd.core.threads import stale_reason
+from followupd.core.threads import OPEN_DRAFT_STATES, stale_reason
 from followupd.db.engine import Database
 from followupd.errors import CommandError, FollowupdError, MailParseError
 from followupd.mail.parse import ParsedMessage, parse_message
-from followupd.model import Draft, Mailbox, Notice, Step, Thread
+from followupd.model import Digest, Draft, Mailbox, Notice, Step, Thread
 
 __all__ = ["CheckRequest", "command_check"]
 
@@ -73,19 +75,13 @@ async def command_check(request: CheckRequest) -> int:
 
 
 async def _report(request: CheckRequest, raw: bytes, msg: ParsedMessage) -> dict[str, object]:
-    command: dict[str, object] | None = None
-    command_error = None
-    try:
-        parsed = parse_command(msg.text)
-        command = {"verb": parsed.verb, "argument": parsed.argument, "evidence": parsed.evidence}
-    except CommandError as exc:
-        command_error = str(exc)
     secret = _secret(request.config)
     db_url = request.db_url or (
         request.config.settings.daemon.database_url if request.config else None
     )
     target: dict[str, object] | None = None
     checks: list[CheckResult] = []
+    original: str | None = None
     if db_url is None:
         checks.append(_no("database", "no database given (--db or --config): no draft to check"))
     else:
@@ -94,17 +90,22 @@ async def _report(request: CheckRequest, raw: bytes, msg: ParsedMessage) -> dict
             async with db.transaction() as session:
                 found = await _claim(session, msg, secret)
                 if found is None:
-                    checks.append(_no("target", "it answers no review mail or notice we know"))
+                    checks.append(
+                        _no("target", "it answers no review mail, digest or notice we know")
+                    )
                 else:
                     claim, target, stale_thread = found
                     origin = _origin(request, raw, claim.rep_address)
                     stale = None
                     if stale_thread is not None:
                         stale = await stale_reason(session, *stale_thread)
+                        original = stale_thread[1].text
                     claim = replace(claim, origin=origin, stale=stale)
                     checks = evaluate(msg, claim)
         finally:
             await db.close()
+    kind = target["kind"] if target else "draft"
+    command, command_error = _command(msg, kind, original)
     if secret is None:
         checks.insert(0, _no("secret", f"no installation secret (--config or ${SECRET_ENV})"))
     failed = [c for c in checks if not c.ok]
@@ -120,16 +121,58 @@ async def _report(request: CheckRequest, raw: bytes, msg: ParsedMessage) -> dict
     }
 
 
+def _command(
+    msg: ParsedMessage, kind: object, original: str | None
+) -> tuple[dict[str, object] | None, str | None]:
+    """The command as the daemon would read it for a target of ``kind``, or the error."""
+    try:
+        if kind == "digest":
+            choices = [
+                {
+                    "verb": c.verb,
+                    "numbers": "all" if c.all else list(c.numbers),
+                    **_amounts(c.delay, c.until),
+                }
+                for c in parse_digest(msg.text)
+            ]
+            return {"verb": "digest", "argument": "", "choices": choices}, None
+        edit = extract_edit(msg.text, original) if original is not None else None
+        if edit is not None:
+            if edit.problems:
+                return None, "the edited draft is refused: " + "; ".join(edit.problems)
+            return {"verb": "edit", "argument": "", "chars": len(edit.text)}, None
+        parsed = parse_command(msg.text)
+    except CommandError as exc:
+        return None, str(exc)
+    return {
+        "verb": parsed.verb,
+        "argument": parsed.argument,
+        "evidence": parsed.evidence,
+        **_amounts(parsed.delay, parsed.until),
+    }, None
+
+
+def _amounts(delay: timedelta | None, until: date | None) -> dict[str, object]:
+    found: dict[str, object] = {}
+    if delay is not None:
+        found["delay_hours"] = delay.total_seconds() / 3600
+    if until is not None:
+        found["until"] = until.isoformat()
+    return found
+
+
 async def _claim(
     session: AsyncSession, msg: ParsedMessage, secret: bytes | None
 ) -> tuple[CommandClaim, dict[str, object], tuple[Thread, Draft] | None] | None:
     """The claim the daemon would check, the target's description, and what staleness needs."""
     ids = list(referenced_ids(msg))
     draft = await session.scalar(select(Draft).where(Draft.review_message_id.in_(ids)))
-    notice = None
+    notice = digest = None
     if draft is None:
         notice = await session.scalar(select(Notice).where(Notice.message_id.in_(ids)))
-    if draft is None and notice is None and secret is not None:
+    if draft is None and notice is None:
+        digest = await session.scalar(select(Digest).where(Digest.message_id.in_(ids)))
+    if draft is None and notice is None and digest is None and secret is not None:
         # A token copied into a new mail: name its target, so the refusal can say why.
         for token in find_tokens(f"{msg.subject}\n{msg.text}"):
             signed = verify_token(secret, token)
@@ -137,20 +180,43 @@ async def _claim(
                 continue
             if signed.kind == "FU":
                 draft = await session.get(Draft, signed.draft_id)
+            elif signed.kind == "FD":
+                digest = await session.get(Digest, signed.draft_id)
             else:
                 notice = await session.get(Notice, signed.draft_id)
             break
+    if digest is not None:
+        status = "pending"
+        if digest.used_at is not None:
+            status = f"used on {digest.used_at:%Y-%m-%d %H:%M} UTC"
+        claim = CommandClaim(
+            draft_id=digest.id,
+            nonce=digest.nonce,
+            review_message_id=digest.message_id,
+            draft_state=status,
+            rep_address=await _rep(session, digest.mailbox_id),
+            secret=secret or b"",
+            kind="FD",
+        )
+        listed = await session.scalar(
+            select(func.count(Draft.id)).where(Draft.digest_id == digest.id)
+        )
+        target = {"kind": "digest", "id": digest.id, "state": status, "thread": None}
+        target["subject"] = f"digest of {listed or 0} drafts"
+        return claim, target, None
     if draft is not None:
         step = await session.get(Step, draft.step_id)
         thread = await session.get(Thread, step.thread_id) if step else None
         if step is None or thread is None:
             return None
         rep = await _rep(session, thread.mailbox_id)
+        open_ = draft.state in OPEN_DRAFT_STATES
         claim = CommandClaim(
             draft_id=draft.id,
             nonce=draft.nonce,
             review_message_id=draft.review_message_id or "",
-            draft_state=draft.state,
+            # A draft going out unless the rep objects still takes the rep's answer.
+            draft_state="pending" if open_ else draft.state,
             rep_address=rep,
             secret=secret or b"",
         )
@@ -162,7 +228,7 @@ async def _claim(
             "subject": thread.subject,
             "step": step.number,
         }
-        return claim, target, (thread, draft) if draft.state == "pending" else None
+        return claim, target, (thread, draft) if open_ else None
     if notice is not None:
         thread = await session.get(Thread, notice.thread_id)
         if thread is None:
@@ -249,22 +315,33 @@ def _no(name: str, detail: str) -> CheckResult:
     return CheckResult(name=name, ok=False, detail=detail)
 
 
+def _shown(command: dict[str, object]) -> str:
+    choices = command.get("choices")
+    if isinstance(choices, list):
+        return "digest: " + "; ".join(_shown(c) for c in choices)
+    words = [str(command["verb"]), str(command.get("argument", ""))]
+    if "numbers" in command:
+        numbers = command["numbers"]
+        words.append(" ".join(map(str, numbers)) if isinstance(numbers, list) else str(numbers))
+    if "delay_hours" in command:
+        words.append(f"for {command['delay_hours']:g} h")
+    if "until" in command:
+        words.append(f"until {command['until']}")
+    return " ".join(w for w in words if w)
+
+
 def _as_text(report: dict[str, object]) -> str:
     command = report["command"]
     lines = [
         f"file:     {report['file']}",
-        "command:  "
-        + (
-            f"{command['verb']} {command['argument']}".strip()
-            if isinstance(command, dict)
-            else "(none understood)"
-        ),
+        "command:  " + (_shown(command) if isinstance(command, dict) else "(none understood)"),
     ]
     target = report["draft"]
     if isinstance(target, dict):
         lines.append(
-            f"target:   {target['kind']} {target['id']} ({target['state']}) of thread "
-            f"{target['thread']}: {target['subject']}"
+            f"target:   {target['kind']} {target['id']} ({target['state']})"
+            + (f" of thread {target['thread']}" if target["thread"] is not None else "")
+            + f": {target['subject']}"
         )
     else:
         lines.append("target:   (none found)")

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from followupd.approval.policy import parse_policy
+
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TlsMode = Literal["implicit", "starttls", "none"]
 # The names of the shipped presets (followupd/config/providers.toml, one table each).
@@ -143,6 +145,15 @@ class MailboxSettings(_Strict):
     rep_timezone: str = "UTC"
     default_cadence: str = "pi"
     language: str = "en"
+    # The language of followupd's mails to the rep (review mails, notices) and of the command
+    # words it lists; commands are understood in every language whatever this says.
+    rep_language: Literal["en", "zh"] = "en"
+    # "each": one review mail per draft; "digest": one mail a day listing the rep's drafts,
+    # at digest_hour in rep_timezone.
+    review: Literal["each", "digest"] = "each"
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    # manual | auto | unless-objected:<hours>h; when unset, each cadence's own policy.
+    approval_policy: str | None = None
     imap: ImapSettings
     smtp: SmtpSettings
 
@@ -155,6 +166,11 @@ class MailboxSettings(_Strict):
     @classmethod
     def _rep_tz(cls, v: str) -> str:
         return _check_tz(v)
+
+    @field_validator("approval_policy")
+    @classmethod
+    def _policy(cls, v: str | None) -> str | None:
+        return None if v is None else str(parse_policy(v))
 
 
 class WorkingHoursSettings(_Strict):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.review import when
+from followupd.approval.review import when_in
+from followupd.approval.texts import say
 from followupd.core import outbound
 from followupd.core.contacts import CONTACT_KEYS, parse_contact_values, set_contact
 from followupd.core.notify import AfterCommit, tell_rep
@@ -34,6 +35,7 @@ async def on_set(
 ) -> list[AfterCommit]:
     """Apply ``argument`` ("validity 2026-12-20") to the thread, then re-plan and re-draft."""
     now = rt.clock.now()
+    lang = mb.settings.rep_language
     key, _, value = argument.partition(" ")
     if key.strip().lower() in CONTACT_KEYS:
         return await _set_contact(rt, mb, session, msg, thread, key, value)
@@ -44,8 +46,8 @@ async def on_set(
             tell_rep(
                 rt,
                 mb,
-                f"Not changed: {thread.subject}",
-                f"{exc}\nNothing was changed; reply again with the right value.\n",
+                say(lang, "not_changed.subject", subject=thread.subject),
+                say(lang, "not_changed.retry", problem=exc),
                 msg.message_id,
                 thread_id=thread.id,
             )
@@ -61,9 +63,8 @@ async def on_set(
         tell_rep(
             rt,
             mb,
-            f"Updated: {thread.subject}",
-            "".join(f"{line}\n" for line in changed)
-            + "\nA pending draft made with the old facts is void; the next one uses these.\n",
+            say(lang, "updated.subject", subject=thread.subject),
+            say(lang, "updated.thread", changes="".join(f"{line}\n" for line in changed)),
             msg.message_id,
             thread_id=thread.id,
         )
@@ -82,6 +83,7 @@ async def _set_contact(
 ) -> list[AfterCommit]:
     """``set timezone|country|language|hours …``: a fact about the buyer, for all their threads."""
     now = rt.clock.now()
+    lang = mb.settings.rep_language
     contact = await session.get(Contact, thread.contact_id)
     try:
         values = parse_contact_values([(key, value)])
@@ -94,27 +96,31 @@ async def _set_contact(
             tell_rep(
                 rt,
                 mb,
-                f"Not changed: {thread.subject}",
-                f"{problem or 'no such buyer'}\nNothing was changed.\n",
+                say(lang, "not_changed.subject", subject=thread.subject),
+                say(lang, "not_changed.body", problem=problem or say(lang, "not_changed.no_buyer")),
                 msg.message_id,
                 thread_id=thread.id,
             )
         ]
     changed = await set_contact(session, contact, values, default_zone=rt.default_tz.key, at=now)
     audit(session, at=now, kind="corrected", thread=thread, cause="; ".join(changed))
-    moved, arms = await _reslot_approved(rt, session, contact)
+    moved, arms = await _reslot_approved(rt, session, contact, lang)
+    slots = (
+        say(lang, "updated.moved", lines="".join(f"- {line}\n" for line in moved))
+        if moved
+        else say(lang, "updated.kept")
+    )
     return [
         tell_rep(
             rt,
             mb,
-            f"Updated: {thread.subject}",
-            "".join(f"{line}\n" for line in changed)
-            + f"\nThis applies to every thread with {contact.email}.\n"
-            + (
-                "Approved follow-ups moved to a good time for them:\n"
-                + "".join(f"- {line}\n" for line in moved)
-                if moved
-                else "Approved follow-ups keep their send time: it still suits them.\n"
+            say(lang, "updated.subject", subject=thread.subject),
+            say(
+                lang,
+                "updated.contact",
+                changes="".join(f"{line}\n" for line in changed),
+                email=contact.email,
+                slots=slots,
             ),
             msg.message_id,
             thread_id=thread.id,
@@ -124,9 +130,12 @@ async def _set_contact(
 
 
 async def _reslot_approved(
-    rt: Runtime, session: AsyncSession, contact: Contact
+    rt: Runtime, session: AsyncSession, contact: Contact, lang: str
 ) -> tuple[list[str], list[AfterCommit]]:
-    """Pick again the slots of ``contact``'s approved follow-ups that no longer suit them."""
+    """Pick again the slots of ``contact``'s approved follow-ups that no longer suit them.
+
+    Returns one line per moved follow-up, in ``lang``, for the mail to the rep.
+    """
     rows = await session.execute(
         select(Step, Thread)
         .join(Thread, Thread.id == Step.thread_id)
@@ -146,5 +155,6 @@ async def _reslot_approved(
         audit(session, at=rt.clock.now(), kind="resloted", thread=thread, cause=cause)
         arms.append(outbound.arm_step_action(rt, step.id, "approved", step.send_at))
         buyer_tz = rt.buyer_tz(contact.timezone)
-        lines.append(f"{thread.subject}: {when(step.send_at, buyer_tz, mb.rep_tz)}")
+        shown = when_in(lang, step.send_at, buyer_tz, mb.rep_tz)
+        lines.append(say(lang, "updated.moved_line", subject=thread.subject, when=shown))
     return lines, arms

@@ -13,7 +13,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.review import when
+from followupd.approval.review import when_in
+from followupd.approval.texts import say
 from followupd.classify.base import Classification
 from followupd.core import outbound
 from followupd.core.contacts import learn_language
@@ -38,18 +39,19 @@ async def on_enrollment(
     """Start tracking the thread the rep marked with the plus address."""
     e = cls.enrollment
     now = rt.clock.now()
+    lang = mb.settings.rep_language
     if e is None or e.buyer is None or not e.root_message_id:
         why = (
-            "it has no buyer recipient"
+            say(lang, "not_tracked.no_buyer")
             if e is not None and e.buyer is None
-            else ("it has no Message-ID")
+            else say(lang, "not_tracked.no_message_id")
         )
         return [
             tell_rep(
                 rt,
                 mb,
-                f"Not tracked: {msg.subject}",
-                f"followupd could not track this mail: {why}.\n",
+                say(lang, "not_tracked.subject", subject=msg.subject),
+                say(lang, "not_tracked.body", why=why),
                 msg.message_id,
             )
         ]
@@ -60,12 +62,16 @@ async def on_enrollment(
             tell_rep(
                 rt,
                 mb,
-                f"Unknown cadence '{cadence_name}': {msg.subject}",
-                f"The mail '{msg.subject}' to {e.buyer.email} asked for cadence '{cadence_name}', "
-                f"which does not exist, so the thread is NOT tracked.\n\n"
-                f"Valid cadences: {valid}.\n"
-                f"Send the mail again with a valid one, e.g. "
-                f"{mb.settings.rep_address.replace('@', '+fu-pi@')}.\n",
+                say(lang, "unknown_cadence.subject", cadence=cadence_name, subject=msg.subject),
+                say(
+                    lang,
+                    "unknown_cadence.body",
+                    subject=msg.subject,
+                    buyer=e.buyer.email,
+                    cadence=cadence_name,
+                    valid=valid,
+                    example=mb.settings.rep_address.replace("@", "+fu-pi@"),
+                ),
                 msg.message_id,
             )
         ]
@@ -136,16 +142,19 @@ async def on_enrollment(
             tell_rep(
                 rt,
                 mb,
-                f"Tracking: {thread.subject}",
-                f"{summary_line(trade, buyer, cadence_name)}.\n"
-                f"Buyer: {contact.name or contact.email} <{contact.email}>.\n\n"
-                "What followupd read from your mail (used in the follow-ups; your notes never "
-                "are):\n" + "".join(f"- {line}\n" for line in lines) + "\n"
-                f"First step ({step.kind}, {step.template}) is due "
-                f"{when(step.due_at, tz, mb.rep_tz)}; you will get the draft to approve.\n"
-                "Correct a fact by replying to this mail (or to the review mail) with "
-                f"`set <key> <value>`, or run `followupd thread set {thread.id} key=value`.\n"
-                "A reply from the buyer stops all follow-ups on this thread.\n",
+                say(lang, "tracking.subject", subject=thread.subject),
+                say(
+                    lang,
+                    "tracking.body",
+                    summary=summary_line(trade, buyer, cadence_name),
+                    name=contact.name or contact.email,
+                    email=contact.email,
+                    facts="".join(f"- {line}\n" for line in lines),
+                    kind=step.kind,
+                    template=step.template,
+                    when=when_in(lang, step.due_at, tz, mb.rep_tz),
+                    thread_id=thread.id,
+                ),
                 msg.message_id,
                 thread_id=thread.id,
             )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followupd.classify.base import Classification, ClassifyContext
 from followupd.mail.parse import ParsedMessage
 from followupd.mail.subject import thread_key
-from followupd.model import Contact, Draft, Notice, Step, Thread
+from followupd.model import Contact, Digest, Draft, Notice, Step, Thread
 
 # Machine mail names the message it is about in its headers or in its report part.
 MACHINE_LABELS = frozenset({"bounce", "read_receipt", "auto_reply"})
@@ -40,6 +40,7 @@ async def classify_context(
         ids.append(parsed.message_id)
     review_ids: dict[str, int] = {}
     notice_ids: dict[str, int] = {}
+    digest_ids: dict[str, int] = {}
     thread_ids: dict[str, int] = {}
     if ids:
         rows = await session.execute(
@@ -50,6 +51,10 @@ async def classify_context(
             select(Notice.message_id, Notice.id).where(Notice.message_id.in_(ids))
         )
         notice_ids = {mid: notice_id for mid, notice_id in notices}
+        digests = await session.execute(
+            select(Digest.message_id, Digest.id).where(Digest.message_id.in_(ids))
+        )
+        digest_ids = {mid: digest_id for mid, digest_id in digests}
         roots_q = select(Thread.root_message_id, Thread.id).where(Thread.root_message_id.in_(ids))
         if mailbox_id is not None:
             roots_q = roots_q.where(Thread.mailbox_id == mailbox_id)
@@ -62,6 +67,7 @@ async def classify_context(
         rep_addresses=frozenset(rep_addresses),
         review_ids=review_ids,
         notice_ids=notice_ids,
+        digest_ids=digest_ids,
         thread_ids=thread_ids,
         known_cadences=frozenset(cadences),
         subject_threads=await _subject_threads(

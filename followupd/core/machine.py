@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from followupd.approval.review import day_in, when_in
+from followupd.approval.texts import say
 from followupd.classify.base import Classification
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.outbound import arm_step_action, disarm_action
@@ -76,6 +78,14 @@ async def on_bounce(
         audit(session, at=now, kind="delivery-delayed", mailbox_id=mb.mailbox_id, cause=what)
         return []
     reason = f"hard bounce {facts.status or ''} {(facts.diagnostic or '')[:200]}".strip()
+    # The reason is recorded in English; the rep reads it in their own language.
+    lang = mb.settings.rep_language
+    shown = say(
+        lang,
+        "bounced.hard_reason",
+        status=facts.status or "",
+        diagnostic=(facts.diagnostic or "")[:200],
+    ).strip()
     if not facts.hard:
         for contact in contacts:
             contact.soft_bounces += 1
@@ -84,6 +94,9 @@ async def on_bounce(
             return await retry_bounced_step(rt, mb, session, cls, facts.original_message_id)
         contacts = [c for c in contacts if c.soft_bounces >= SOFT_BOUNCE_LIMIT]
         reason = f"{SOFT_BOUNCE_LIMIT} temporary failures in a row ({what.split(': ', 1)[1]})"
+        shown = say(
+            lang, "bounced.soft_reason", limit=SOFT_BOUNCE_LIMIT, detail=what.split(": ", 1)[1]
+        )
     actions: list[AfterCommit] = []
     for contact in contacts:
         contact.suppressed, contact.suppressed_reason = True, reason
@@ -104,10 +117,8 @@ async def on_bounce(
             tell_rep(
                 rt,
                 mb,
-                f"Address bounced: {contact.email}",
-                f"Mail to {contact.email} bounced for good ({reason}).\n"
-                f"followupd stopped {len(threads)} thread(s) with this address and will not write "
-                f"to it again. A new address for this buyer can be enrolled as usual.\n",
+                say(lang, "bounced.subject", email=contact.email),
+                say(lang, "bounced.body", email=contact.email, reason=shown, count=len(threads)),
             )
         )
     return actions
@@ -154,6 +165,7 @@ async def retry_bounced_step(
     if contact is None:
         return []
     tz = rt.buyer_tz(contact.timezone)
+    lang = mb.settings.rep_language
     step.state, step.sent_at = "approved", None
     slot = await pick_for_step(
         rt, mb, session, step, thread, contact, earliest=now + SOFT_RETRY_AFTER
@@ -169,11 +181,13 @@ async def retry_bounced_step(
         tell_rep(
             rt,
             mb,
-            f"Delivery failed for now: {thread.subject}",
-            f"Your follow-up to {contact.email if contact else 'the buyer'} could not be "
-            "delivered for now (the receiving server refused it temporarily).\n"
-            f"followupd will send it again on {step.send_at.astimezone(tz):%a %Y-%m-%d %H:%M} "
-            f"buyer time ({step.send_at.astimezone(mb.rep_tz):%a %H:%M} your time).\n",
+            say(lang, "delivery_failed.subject", subject=thread.subject),
+            say(
+                lang,
+                "delivery_failed.body",
+                buyer=contact.email,
+                when=when_in(lang, step.send_at, tz, mb.rep_tz),
+            ),
             thread_id=thread.id,
         ),
     ]
@@ -264,13 +278,23 @@ async def on_auto_reply(
         thread=thread,
         cause=f"{stated}; next touch not before {until:%Y-%m-%d %H:%M} UTC",
     )
+    lang = mb.settings.rep_language
     actions.append(
         tell_rep(
             rt,
             mb,
-            f"Out of office: {thread.subject}",
-            f"{msg.from_.email if msg.from_ else 'The buyer'} is away ({stated}). followupd will "
-            f"not write before {until.astimezone(tz):%a %Y-%m-%d} buyer time.\n",
+            say(lang, "ooo.subject", subject=thread.subject),
+            say(
+                lang,
+                "ooo.body",
+                who=msg.from_.email if msg.from_ else say(lang, "ooo.the_buyer"),
+                stated=(
+                    say(lang, "ooo.back", date=f"{cls.return_date:%Y-%m-%d}")
+                    if cls.return_date
+                    else say(lang, "ooo.no_return")
+                ),
+                day=day_in(lang, until.astimezone(tz).date()),
+            ),
             thread_id=thread.id,
         )
     )

@@ -1,21 +1,26 @@
-"""The rep answered a notice about a thread: ``set``, ``paid``, ``stop``, ``won`` or ``lost``.
+"""The rep answered a notice about a thread: ``set``, ``paid``, ``snooze``, ``pause``,
+``stop``, ``won`` or ``lost``.
 
 Notices ("Tracking: …", "Updated: …", reminders) carry an ``FN-`` token. A reply to one is
 checked like a reply to a review mail (it answers that notice, carries its token, comes from
 the rep, and the token is unused and not older than ``NOTICE_TTL``), then obeyed. There is no
-draft in a notice, so ``approve`` and ``skip`` are explained, not obeyed.
+draft in a notice, so ``approve``, ``now`` and ``skip`` are explained, not obeyed; ``snooze``
+and ``pause`` hold the whole thread.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.approval.auth import NOTICE_TTL, CommandClaim, evaluate
 from followupd.approval.commands import parse_command
+from followupd.approval.texts import say
 from followupd.classify.base import Classification
+from followupd.core import decide
 from followupd.core.corrections import on_set
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.origin import find_in_sent
@@ -24,7 +29,7 @@ from followupd.core.threads import audit
 from followupd.core.verbs import close_thread, on_paid
 from followupd.errors import CommandError
 from followupd.mail.parse import ParsedMessage
-from followupd.model import Notice, Thread
+from followupd.model import Contact, Notice, Thread
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,8 @@ async def on_notice_command(
         command = parse_command(msg.text)
     except CommandError as exc:
         return [_explain(rt, mb, thread, msg, f"{exc}\nNothing was changed.\n")]
-    if command.verb == "approve" or command.verb == "skip":
+    lang = mb.settings.rep_language
+    if command.verb in ("approve", "skip", "now"):
         return [
             _explain(
                 rt,
@@ -78,6 +84,8 @@ async def on_notice_command(
                 "mail of the draft instead. Nothing was changed.\n",
             )
         ]
+    if command.until is not None and decide.pause_in_past(rt, mb, command.until):
+        return [_explain(rt, mb, thread, msg, say(lang, "past_date.body", until=command.until))]
     notice.used_at = now
     audit(
         session,
@@ -90,7 +98,38 @@ async def on_notice_command(
         return await on_set(rt, mb, session, msg, thread, command.argument)
     if command.verb == "paid":
         return await on_paid(rt, mb, session, thread, reply_to=msg.message_id)
-    return await close_thread(rt, mb, session, thread, command.verb, reply_to=msg.message_id)
+    if command.verb == "snooze" and command.delay is not None:
+        return await _hold(rt, mb, session, msg, thread, now + command.delay, "snoozed")
+    if command.verb == "pause" and command.until is not None:
+        contact = await session.get(Contact, thread.contact_id)
+        until = decide.pause_start(rt, mb, command.until, contact.timezone if contact else None)
+        thread.paused_until = until
+        return await _hold(rt, mb, session, msg, thread, until, "paused")
+    if command.verb in ("stop", "won", "lost"):
+        return await close_thread(rt, mb, session, thread, command.verb, reply_to=msg.message_id)
+    return [
+        _explain(rt, mb, thread, msg, f"'{command.evidence}' is incomplete; nothing changed.\n")
+    ]
+
+
+async def _hold(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    msg: ParsedMessage,
+    thread: Thread,
+    until: datetime,
+    what: str,
+) -> list[AfterCommit]:
+    lang = mb.settings.rep_language
+    actions = await decide.hold(rt, mb, session, thread, until, f"rep {what} the thread")
+    local = until.astimezone(mb.rep_tz)
+    if what == "paused":
+        text = say(lang, "paused.body", until=f"{local:%Y-%m-%d}")
+    else:
+        text = say(lang, "snoozed_thread.body", when=f"{local:%Y-%m-%d %H:%M}")
+    subject = say(lang, f"{what}.subject", subject=thread.subject)
+    return [*actions, tell_rep(rt, mb, subject, text, msg.message_id, thread_id=thread.id)]
 
 
 def refuse_unless_genuine(
@@ -99,7 +138,7 @@ def refuse_unless_genuine(
     session: AsyncSession,
     msg: ParsedMessage,
     cls: Classification,
-    thread: Thread,
+    thread: Thread | None,
     claim: CommandClaim,
 ) -> list[AfterCommit] | None:
     """None when the reply passes every check of ``claim``; else audit, log, tell the rep.
@@ -119,17 +158,25 @@ def refuse_unless_genuine(
         # rep's client may not have saved its copy in Sent yet.
         return [_after_sent_search(rt, mb, msg, cls)]
     reason = failed[0].detail
-    audit(session, at=rt.clock.now(), kind="command-refused", thread=thread, cause=reason)
-    what = "draft" if claim.kind == "FU" else "notice"
+    audit(
+        session,
+        at=rt.clock.now(),
+        kind="command-refused",
+        thread=thread,
+        mailbox_id=mb.mailbox_id,
+        cause=reason,
+    )
+    what = {"FU": "draft", "FD": "digest"}.get(claim.kind, "notice")
     log.warning(
         "mailbox %s: command on %s %d refused: %s", mb.settings.name, what, claim.draft_id, reason
     )
+    lang = mb.settings.rep_language
     return [
         tell_rep(
             rt,
             mb,
-            f"Command refused: {thread.subject}",
-            f"followupd did not obey your reply because {reason}.\nNothing was changed.\n",
+            say(lang, "refused.subject", subject=thread.subject if thread else msg.subject),
+            say(lang, "refused.body", reason=reason),
             msg.message_id,
         )
     ]

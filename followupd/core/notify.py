@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from followupd.approval.texts import say
 from followupd.approval.token import make_token, new_nonce
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.mail.build import build_internal, make_message_id
@@ -57,17 +58,6 @@ async def mail_rep(
 
 
 AfterCommit = Callable[[], Awaitable[None]]
-
-NOTICE_COMMANDS = (
-    "\n--\n"
-    "To change this thread, reply to this mail with a command on the first line:\n"
-    "  set <key> <value>  correct a fact, e.g. set validity 2026-12-20\n"
-    "                     (keys: validity, amount, incoterm, payment, shipment, products,\n"
-    "                     tier, tracking, carrier, event, note)\n"
-    "  paid               the buyer paid: start the after-payment follow-ups\n"
-    "  stop               no more follow-ups on this thread\n"
-    "  won / lost         close the deal\n"
-)
 
 
 def tell_rep(
@@ -131,7 +121,12 @@ async def mail_notice(
             rt, mb, subject=subject, text=text, kind="notice", in_reply_to=in_reply_to
         )
     token = make_token(rt.config.approval_secret(), notice_id, nonce, kind="FN")
-    body = f"{text.rstrip()}\n{NOTICE_COMMANDS}Keep this line in your reply: {token}\n"
+    lang = mb.settings.rep_language
+    # The commands and the token line close every notice, below a signature separator.
+    body = (
+        f"{text.rstrip()}\n{say(lang, 'notice.commands')}"
+        f"{say(lang, 'notice.keep_token', token=token)}\n"
+    )
     return await mail_rep(
         rt,
         mb,

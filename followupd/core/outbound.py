@@ -14,12 +14,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.review import ZONE_SOURCES, ReviewFacts, review_subject, review_text
+from followupd.approval.policy import choose_policy
+from followupd.approval.review import ReviewFacts, review_subject, review_text
+from followupd.approval.texts import say
 from followupd.approval.token import make_token, new_nonce
+from followupd.core.history import thread_history
 from followupd.core.notify import AfterCommit, mail_rep, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.slots import pick_for_step
-from followupd.core.threads import audit, plan_next, thread_facts, transition
+from followupd.core.threads import (
+    OPEN_DRAFT_STATES,
+    audit,
+    plan_next,
+    thread_facts,
+    transition,
+)
 from followupd.errors import MissingData, TemplateError
 from followupd.mail.build import make_message_id, reply_subject
 from followupd.model import Contact, Draft, Event, Step, Thread
@@ -143,12 +152,13 @@ async def draft_step(rt: Runtime, step_id: int) -> None:
         except TemplateError as exc:
             step.state = "failed"
             audit(session, at=now, kind="draft-failed", thread=thread, cause=str(exc))
+            lang = mb.settings.rep_language
             after.append(
                 tell_rep(
                     rt,
                     mb,
-                    f"Cannot draft: {thread.subject}",
-                    f"followupd could not draft step {step.number}: {exc}\nNothing was sent.\n",
+                    say(lang, "cannot_draft.subject", subject=thread.subject),
+                    say(lang, "cannot_draft.body", number=step.number, error=exc),
                 )
             )
         else:
@@ -234,17 +244,23 @@ async def _waiting_for_data(
     actions = [arm_step_action(rt, step.id, "planned", step.due_at)]
     if asked is None:
         keys = sorted({SET_KEYS.get(name, name) for name in exc.names}) or ["<key>"]
-        example = " ".join(f"{k}=…" for k in keys)
+        lang = mb.settings.rep_language
         actions.append(
             tell_rep(
                 rt,
                 mb,
-                f"Needs your input: {thread.subject}",
-                f"Step {step.number} of '{thread.subject}' cannot be drafted yet: {exc}.\n"
-                f"Fill it in by replying to this mail with `set {keys[0]} <value>`"
-                + (" (one key per reply)" if len(keys) > 1 else "")
-                + f", or run: followupd thread set {thread.id} {example}\n"
-                "followupd looks again every day; nothing is sent until then.\n",
+                say(lang, "needs_input.subject", subject=thread.subject),
+                say(
+                    lang,
+                    "needs_input.body",
+                    number=step.number,
+                    subject=thread.subject,
+                    problem=exc,
+                    key=keys[0],
+                    one_per_reply=say(lang, "needs_input.one_per_reply") if len(keys) > 1 else "",
+                    thread_id=thread.id,
+                    example=" ".join(f"{k}=…" for k in keys),
+                ),
                 thread_id=thread.id,
             )
         )
@@ -286,6 +302,8 @@ async def _new_draft(
 ) -> list[AfterCommit]:
     now = rt.clock.now()
     nonce = new_nonce()
+    cadence = rt.cadences.get(thread.cadence)
+    policy = choose_policy(mb.settings.approval_policy, cadence.policy if cadence else None)
     draft = Draft(
         step_id=step.id,
         nonce=nonce,
@@ -295,16 +313,57 @@ async def _new_draft(
         review_message_id=make_message_id("review", step.id, nonce, domain=mb.domain),
         state="pending",
         created_at=now,
+        policy=str(policy),
     )
     session.add(draft)
     await session.flush()
     step.state = "drafted"
     transition(session, thread, ThreadState.DRAFTED, at=now, cause=f"step {step.number} due")
-    facts = await _review_facts(rt, mb, session, step, thread, contact, draft)
-    return [_send_review(rt, mb, draft.id, draft.review_message_id, facts)]
+    if policy.kind == "auto":
+        return await _approve_by_policy(rt, mb, session, step, thread, contact, draft, now)
+    if mb.settings.review == "digest":
+        # Imported here: the digest decides drafts, which needs this module.
+        from followupd.core.digest import arm_digest_action
+
+        # Listed in the rep's next digest; an objection window starts when it is sent.
+        return [arm_digest_action(rt, mb)]
+    actions: list[AfterCommit] = []
+    if policy.window is not None:
+        actions = await _approve_by_policy(
+            rt, mb, session, step, thread, contact, draft, now + policy.window
+        )
+    facts = await review_facts(rt, mb, session, step, thread, contact, draft)
+    return [*actions, _send_review(rt, mb, draft.id, draft.review_message_id, facts)]
 
 
-async def _review_facts(
+async def _approve_by_policy(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+    draft: Draft,
+    earliest: datetime,
+) -> list[AfterCommit]:
+    """``auto``: approved as drafted. ``unless-objected``: approved for a slot after the
+    rep's window, still open to their ``skip`` or ``stop`` (state ``objectable``)."""
+    now = rt.clock.now()
+    cause = f"policy {draft.policy}"
+    if not transition(session, thread, ThreadState.APPROVED, at=now, cause=cause):
+        return []
+    slot = await pick_for_step(
+        rt, mb, session, step, thread, contact, earliest=max(step.due_at, earliest)
+    )
+    if draft.policy == "auto":
+        draft.state, draft.decided_at = "approved", now
+    else:
+        draft.state = "objectable"
+    step.state, step.send_at = "approved", slot.send_at_utc
+    return [arm_step_action(rt, step.id, "approved", slot.send_at_utc)]
+
+
+async def review_facts(
     rt: Runtime,
     mb: MailboxRuntime,
     session: AsyncSession,
@@ -313,9 +372,12 @@ async def _review_facts(
     contact: Contact,
     draft: Draft,
 ) -> ReviewFacts:
-    """What the review mail of ``draft`` tells the rep, including when it would go out."""
-    tz = rt.buyer_tz(contact.timezone)
-    slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=step.due_at)
+    """What the review mail (or digest entry) of ``draft`` tells the rep."""
+    if step.state == "approved" and step.send_at is not None:
+        send_at = step.send_at
+    else:
+        slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=step.due_at)
+        send_at = slot.send_at_utc
     return ReviewFacts(
         token=make_token(rt.config.approval_secret(), draft.id, draft.nonce),
         step_number=step.number - thread.step_base,
@@ -323,14 +385,20 @@ async def _review_facts(
         cadence=thread.cadence,
         buyer_name=contact.name or contact.email,
         buyer_email=contact.email,
-        buyer_tz=tz,
+        buyer_company=contact.company or "",
+        buyer_country=contact.country or contact.zone_country or "",
+        buyer_tz=rt.buyer_tz(contact.timezone),
         rep_tz=mb.rep_tz,
         thread_subject=thread.subject,
         enrolled_at=thread.created_at,
-        send_at=slot.send_at_utc,
-        zone_source=ZONE_SOURCES.get(contact.timezone_source or "", ""),
+        now=rt.clock.now(),
+        send_at=send_at,
+        zone_source=contact.timezone_source or "",
         draft_subject=draft.subject,
         draft_text=draft.text,
+        history=await thread_history(session, thread),
+        language=mb.settings.rep_language,
+        objection_until=send_at if draft.state == "objectable" else None,
     )
 
 
@@ -366,12 +434,22 @@ async def resend_review(rt: Runtime, draft_id: int) -> None:
     """Send again the review mail of a pending draft whose first attempt failed."""
     async with rt.db.transaction() as session:
         draft = await session.get(Draft, draft_id)
-        if draft is None or draft.state != "pending" or draft.review_sent_at is not None:
+        if (
+            draft is None
+            or draft.state not in OPEN_DRAFT_STATES
+            or draft.review_sent_at is not None
+        ):
             return
         loaded = await _load(session, draft.step_id)
         if loaded is None:
             return
         step, thread, contact = loaded
         mb = rt.mailboxes[thread.mailbox_id]
-        facts = await _review_facts(rt, mb, session, step, thread, contact, draft)
+        if mb.settings.review == "digest":
+            from followupd.core.digest import arm_digest
+
+            # The review mail was never sent: the draft belongs in the digest instead.
+            arm_digest(rt, mb)
+            return
+        facts = await review_facts(rt, mb, session, step, thread, contact, draft)
     await _send_review(rt, mb, draft_id, draft.review_message_id, facts)()

@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import select
 
+from followupd.core.digest import arm_digest
 from followupd.core.outbound import arm_step, resend_review
 from followupd.core.runtime import Runtime
 from followupd.core.threads import audit
@@ -54,6 +55,10 @@ async def rebuild_jobs(rt: Runtime) -> list[tuple[int, str]]:
             rt.scheduler.arm(
                 f"review:{draft.id}", now, functools.partial(resend_review, rt, draft.id)
             )
+    for mb in rt.mailboxes.values():
+        if mb.settings.review == "digest":
+            # The digest job finds the open drafts itself, and does nothing when there are none.
+            arm_digest(rt, mb)
     log.info("rebuilt %d step jobs and %d review retries", len(rows) - len(in_doubt), len(drafts))
     return in_doubt
 

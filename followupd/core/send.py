@@ -132,10 +132,15 @@ async def _prepare(
             arm_step(rt, step.id, "approved", step.send_at)
             return None
         draft = await session.scalar(
-            select(Draft).where(Draft.step_id == step.id, Draft.state == "approved")
+            select(Draft).where(
+                Draft.step_id == step.id, Draft.state.in_(("approved", "objectable"))
+            )
         )
         if draft is None:
             return None
+        if draft.state == "objectable":
+            # The rep did not object in time: from here on their answer cannot stop it.
+            draft.state, draft.decided_at = "approved", now
         earlier = (
             await session.scalars(
                 select(Step.message_id)

@@ -81,10 +81,17 @@ async def pick_for_step(
     contact: Contact,
     *,
     earliest: datetime,
+    soonest: bool = False,
 ) -> SlotChoice:
-    """The send slot for ``step`` at or after ``earliest`` (and after now), with its reasons."""
+    """The send slot for ``step`` at or after ``earliest`` (and after now), with its reasons.
+
+    ``soonest`` (the rep said ``now``): the first day with an allowed minute, instead of a
+    day drawn within the step's slack.
+    """
     now = rt.clock.now()
     request = await _request(rt, mb, session, step, thread, contact, max(earliest, now), now)
+    if soonest:
+        request = replace(request, slack=timedelta(0))
     return pick_slot(request)
 
 

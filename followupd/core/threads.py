@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 # Step states in which a step still waits for something to happen.
 OPEN_STEP_STATES = ("planned", "drafted", "approved")
+# Drafts the rep may still decide: waiting for them, or going out unless they object.
+OPEN_DRAFT_STATES = ("pending", "objectable")
 # A template in a step in one of these states was sent, or is about to be: never again.
 _USED_STATES = frozenset({"drafted", "approved", "sending", "sent", "unknown", "done"})
 
@@ -177,7 +179,7 @@ async def cancel_open_steps(
         step.state = "cancelled"
         drafts = (
             await session.scalars(
-                select(Draft).where(Draft.step_id == step.id, Draft.state == "pending")
+                select(Draft).where(Draft.step_id == step.id, Draft.state.in_(OPEN_DRAFT_STATES))
             )
         ).all()
         for draft in drafts:

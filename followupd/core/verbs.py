@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.approval.review import when
+from followupd.approval.review import when_in
+from followupd.approval.texts import say
 from followupd.core import outbound
 from followupd.core.notify import AfterCommit, tell_rep
 from followupd.core.runtime import MailboxRuntime, Runtime
@@ -33,11 +34,8 @@ __all__ = ["AFTER_PAYMENT", "close_thread", "mark_paid", "on_paid"]
 AFTER_PAYMENT = "after-payment"
 
 _CLOSE = {"stop": ThreadState.STOPPED, "won": ThreadState.WON, "lost": ThreadState.LOST}
-_DONE = {
-    "stop": ("Stopped", "No more follow-ups will be sent on this thread."),
-    "won": ("Won", "Congratulations. The deal is recorded as won; no more follow-ups."),
-    "lost": ("Lost", "The deal is recorded as lost; no more follow-ups."),
-}
+# The texts (subject and body) that confirm each closing verb.
+_DONE = {"stop": "stopped", "won": "won", "lost": "lost"}
 
 
 async def close_thread(
@@ -51,23 +49,36 @@ async def close_thread(
 ) -> list[AfterCommit]:
     """Stop the thread's follow-ups, recording why (``stop``, ``won`` or ``lost``)."""
     now = rt.clock.now()
+    lang = mb.settings.rep_language
     if not transition(session, thread, _CLOSE[verb], at=now, cause=f"rep sent {verb}"):
         return [
             tell_rep(
                 rt,
                 mb,
-                f"Not changed: {thread.subject}",
-                f"The thread is {thread.state}, so '{verb}' does not apply; nothing changed.\n",
+                say(lang, "not_changed.subject", subject=thread.subject),
+                say(
+                    lang,
+                    "not_changed.state",
+                    state=say(lang, f"state.{thread.state}"),
+                    verb=say(lang, f"verb.{verb}"),
+                ),
                 reply_to,
             )
         ]
     step_ids = await cancel_open_steps(session, thread, cause=f"rep sent {verb}", at=now)
-    title, text = _DONE[verb]
+    done = _DONE[verb]
     # A stopped thread can still be corrected, re-activated or closed; won and lost are final.
     target = thread.id if verb == "stop" else None
     return [
         outbound.disarm_action(rt, step_ids),
-        tell_rep(rt, mb, f"{title}: {thread.subject}", f"{text}\n", reply_to, thread_id=target),
+        tell_rep(
+            rt,
+            mb,
+            say(lang, f"{done}.subject", subject=thread.subject),
+            say(lang, f"{done}.body"),
+            reply_to,
+            thread_id=target,
+        ),
     ]
 
 
@@ -125,6 +136,7 @@ async def on_paid(
 ) -> list[AfterCommit]:
     """The rep said ``paid``: switch the thread to after-payment and say what comes next."""
     now = rt.clock.now()
+    lang = mb.settings.rep_language
     try:
         cancelled, step = await mark_paid(
             session, thread, rt.cadences, at=now, paid_at=now, default_tz=rt.default_tz
@@ -134,8 +146,8 @@ async def on_paid(
             tell_rep(
                 rt,
                 mb,
-                f"Not changed: {thread.subject}",
-                f"{exc}; nothing changed.\n",
+                say(lang, "not_changed.subject", subject=thread.subject),
+                say(lang, "not_changed.paid", problem=exc),
                 reply_to,
                 thread_id=thread.id,
             )
@@ -144,19 +156,20 @@ async def on_paid(
     if step is not None:
         actions.append(outbound.arm_step_action(rt, step.id, "planned", step.due_at))
         tz = rt.buyer_tz(await _buyer_zone(session, thread))
-        nxt = (
-            f"The payment confirmation ({step.template}) is due {when(step.due_at, tz, mb.rep_tz)}"
+        nxt = say(
+            lang,
+            "paid.next",
+            template=step.template,
+            when=when_in(lang, step.due_at, tz, mb.rep_tz),
         )
     else:
-        nxt = "The after-payment cadence has no step for this thread"
+        nxt = say(lang, "paid.no_step")
     actions.append(
         tell_rep(
             rt,
             mb,
-            f"Paid: {thread.subject}",
-            "The payment is recorded and the earlier follow-ups are cancelled.\n"
-            f"{nxt}; a thank-you with a feedback request and production and shipping updates "
-            "follow, each sent to you for approval first.\n",
+            say(lang, "paid.subject", subject=thread.subject),
+            say(lang, "paid.body", next=nxt),
             reply_to,
             thread_id=thread.id,
         )

@@ -295,6 +295,9 @@ class World:
     def reviews(self) -> list[Received]:
         return [r for r in self.mails_to(REP) if r.message.get("X-Followupd") == "review"]
 
+    def digests(self) -> list[Received]:
+        return [r for r in self.mails_to(REP) if r.message.get("X-Followupd") == "digest"]
+
     def notices(self, subject_start: str) -> list[Received]:
         return [
             r
@@ -310,17 +313,18 @@ class World:
         sender: str = REP,
         sent_copy: bool = True,
         sign: Callable[[bytes], bytes] | None = None,
+        edit: Callable[[str], str] | None = None,
     ) -> None:
         """Anna answers a review mail from her mail client, top-posting.
 
         ``sender``, ``sent_copy`` and ``sign`` make other replies: one forged by someone who
         knows the token (no copy in Anna's Sent folder), or one DKIM-signed by ``sign``.
+        ``edit`` changes the quoted review mail before it is quoted (Anna edits the draft).
         """
         original = review.message
         body = original.get_body(preferencelist=("plain",))
-        quoted = "\n".join(
-            "> " + line for line in (body.get_content() if body else "").splitlines()
-        )
+        shown = body.get_content() if body else ""
+        quoted = "\n".join("> " + line for line in (edit(shown) if edit else shown).splitlines())
         msg = EmailMessage(policy=default_policy)
         msg["From"] = f"{REP_NAME} <{sender}>"
         msg["To"] = str(original["From"])

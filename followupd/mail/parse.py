@@ -106,6 +106,8 @@ class ParsedMessage:
     attachments: tuple[str, ...] = ()
     # Delivery report or read receipt, when the message is one (see :mod:`.report`).
     report: Report | None = None
+    # Bytes of the raw message (a rep's command must be small: see approval.auth).
+    size: int = 0
 
 
 def parse_message(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> ParsedMessage:
@@ -153,6 +155,7 @@ def parse_message(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> ParsedMe
         text=text,
         attachments=attachments,
         report=safe(lambda: extract_report(msg), None),
+        size=len(raw),
     )
 
 

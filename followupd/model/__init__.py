@@ -3,6 +3,7 @@
 from followupd.model.tables import (
     Base,
     Contact,
+    Digest,
     Draft,
     Event,
     FolderCursor,
@@ -18,6 +19,7 @@ from followupd.model.tables import (
 __all__ = [
     "Base",
     "Contact",
+    "Digest",
     "Draft",
     "Event",
     "FolderCursor",

@@ -186,6 +186,26 @@ class Draft(Base):
     review_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the rep replaced the text with their own edit (the edit is what is sent).
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The approval policy it was made under: manual, auto or unless-objected:<N>h.
+    policy: Mapped[str | None] = mapped_column(String(32))
+    # The daily digest that listed it, and its number there ("approve 1 3").
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digest.id"), index=True)
+    digest_number: Mapped[int | None] = mapped_column(Integer)
+
+
+class Digest(Base):
+    """A daily digest mail listing a rep's pending drafts; its ``FD-`` token works once."""
+
+    __tablename__ = "digest"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Notice(Base):

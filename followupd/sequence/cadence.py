@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from followupd.approval.policy import parse_policy
 from followupd.errors import CadenceError, TemplateError
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ DEFAULT_MAX_EMAILS = 5
 DEFAULT_SLACK_DAYS = 2
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_CADENCE_KEYS = frozenset(("description", "max_emails", "step"))
+_CADENCE_KEYS = frozenset(("description", "max_emails", "policy", "step"))
 _STEP_KEYS = frozenset(
     (
         "after_days",
@@ -109,6 +110,9 @@ class Cadence:
     description: str
     steps: tuple[Step, ...]
     max_emails: int = DEFAULT_MAX_EMAILS
+    # Who approves its drafts (followupd.approval.policy); None: the rep, unless the rep's
+    # mailbox says otherwise.
+    policy: str | None = None
 
     def __post_init__(self) -> None:
         # Cadence names appear in plus-addresses (rep+fu-<name>@...), so keep them address-safe.
@@ -185,6 +189,14 @@ def _cadence(name: str, table: Mapping[str, object], source: str) -> Cadence:
     if not isinstance(description, str) or not description.strip():
         raise CadenceError(f"{where}: 'description' is {description!r}, expected a sentence")
     max_emails = _int(table, "max_emails", DEFAULT_MAX_EMAILS, minimum=1, where=where)
+    policy = table.get("policy")
+    if policy is not None:
+        if not isinstance(policy, str):
+            raise CadenceError(f"{where}: 'policy' must be a string such as \"auto\"")
+        try:
+            policy = str(parse_policy(policy))
+        except ValueError as exc:
+            raise CadenceError(f"{where}: {exc}") from exc
     raw_steps = table.get("step")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise CadenceError(f"{where}: expected at least one [[cadence.{name}.step]]")
@@ -196,7 +208,11 @@ def _cadence(name: str, table: Mapping[str, object], source: str) -> Cadence:
         steps.append(_step(number, raw, step_where))
     try:
         return Cadence(
-            name=name, description=description.strip(), steps=tuple(steps), max_emails=max_emails
+            name=name,
+            description=description.strip(),
+            steps=tuple(steps),
+            max_emails=max_emails,
+            policy=policy,
         )
     except CadenceError as exc:
         raise CadenceError(f"{source}: {exc}") from exc
