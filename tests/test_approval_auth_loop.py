@@ -14,6 +14,8 @@ import pytest
 from loop_helpers import deliver_text, one_followup_sent
 from sqlalchemy import select
 
+from followupd.approval.token import find_tokens
+from followupd.demo.servers import Received
 from followupd.demo.world import BUYER, REP, World
 from followupd.model import Draft, Event
 
@@ -130,3 +132,44 @@ async def test_an_approval_after_the_buyer_read_the_last_followup_is_stale(
         ]
         await w.rep_replies(w.reviews()[2], "approve")
         assert len(w.notices("Approved:")) == 2
+
+
+async def test_valid_dkim_with_another_drafts_token_is_refused(tmp_path: Path) -> None:
+    records = _dns("seller.test", "rep")
+    async with World(tmp_path, dns_txt=_lookup(records), save_sent=False) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.rep_sends_pi(
+            subject="PI 2026-119 taper rollers", buyer="jo@other-buyer.test", buyer_name="Jo Lee"
+        )
+        await w.advance_until(lambda: len(w.reviews()) == 2)
+        first, second = w.reviews()
+        token_of = [find_tokens(str(r.message["Subject"]))[0] for r in (first, second)]
+        # The reply answers the first review mail but carries the second draft's token.
+        swapped = first.raw.replace(token_of[0].encode(), token_of[1].encode())
+        forged = Received(first.mail_from, first.rcpt_tos, swapped)
+        await w.rep_replies(forged, "approve", sent_copy=False, sign=_signer("seller.test", "rep"))
+        await w.advance_until(lambda: bool(w.notices("Command refused:")))
+        assert "token" in _text(w, "Command refused:")
+        assert [d.state for d in await _drafts(w)] == ["pending", "pending"]
+
+
+async def test_a_command_inside_a_buyers_mail_is_never_obeyed(tmp_path: Path) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        review = w.reviews()[0].message
+        # The buyer somehow holds the review mail (forwarded by mistake) and answers it.
+        await deliver_text(
+            w,
+            f"From: Hans Becker <{BUYER}>\n"
+            f"To: {REP}\n"
+            f"Subject: Re: {review['Subject']}\n"
+            f"Message-ID: <buyer.cmd@buyer-corp.test>\n"
+            f"In-Reply-To: {review['Message-ID']}\n"
+            "Date: Mon, 23 Nov 2026 10:00:00 -0600\n"
+            "\n"
+            "approve\n",
+        )
+        assert not w.notices("Approved:")
+        (draft,) = await _drafts(w)
+        assert draft.state == "pending"
