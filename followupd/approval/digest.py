@@ -17,16 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
-from followupd.approval.commands import (
-    MAX_DELAY,
-    MIN_DELAY,
-    Verb,
-    normalise,
-    own_text,
-    read_date,
-    read_delay,
-    read_verb,
-)
+from followupd.approval.amounts import MAX_DELAY, MIN_DELAY, read_date, read_delay
+from followupd.approval.commands import Verb, normalise, own_text, read_verb
 from followupd.errors import CommandError
 
 __all__ = ["MAX_NUMBER", "DigestChoice", "parse_digest"]
