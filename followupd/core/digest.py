@@ -31,15 +31,14 @@ from followupd.core import decide, outbound
 from followupd.core.draft_commands import redraft
 from followupd.core.notices import refuse_unless_genuine
 from followupd.core.notify import AfterCommit, mail_rep, tell_rep
+from followupd.core.review_mail import REVIEW_RETRY, review_facts
 from followupd.core.runtime import MailboxRuntime, Runtime
-from followupd.core.slots import pick_for_step
-from followupd.core.threads import OPEN_DRAFT_STATES, audit, stale_reason, transition
+from followupd.core.threads import OPEN_DRAFT_STATES, audit, stale_reason
 from followupd.core.verbs import close_thread, on_paid
 from followupd.errors import CommandError
 from followupd.mail.build import make_message_id
 from followupd.mail.parse import ParsedMessage
 from followupd.model import Contact, Digest, Draft, Step, Thread
-from followupd.sequence.states import ThreadState
 
 __all__ = ["arm_digest", "next_digest_at", "on_digest_command", "send_digest"]
 
@@ -48,7 +47,6 @@ log = logging.getLogger(__name__)
 # A digest lists at most this many drafts; the rest wait for the next one (answers name
 # numbers up to 99, and a longer mail is not read on a phone anyway).
 MAX_ENTRIES = 40
-RETRY_DELAY = timedelta(minutes=15)
 
 
 def next_digest_at(mb: MailboxRuntime, now: datetime) -> datetime:
@@ -106,7 +104,7 @@ async def send_digest(rt: Runtime, mailbox_id: int) -> None:
     )
     if not ok:
         # The drafts stay open in the database; the next try lists them again.
-        arm_digest(rt, mb, rt.clock.now() + RETRY_DELAY)
+        arm_digest(rt, mb, rt.clock.now() + REVIEW_RETRY)
         return
     async with rt.db.transaction() as session:
         digest = await session.get(Digest, prepared.digest_id)
@@ -162,8 +160,12 @@ async def _prepare(
         if contact is None:
             continue
         if draft.state == "pending" and draft.policy and draft.policy.startswith("unless"):
-            after += await _start_objection(rt, mb, session, draft, step, thread, contact)
-        facts = await outbound.review_facts(rt, mb, session, step, thread, contact, draft)
+            # The rep sees the draft now: it goes out after the window unless they object.
+            window = parse_policy(draft.policy).window or timedelta(0)
+            after += await outbound.approve_by_policy(
+                rt, mb, session, step, thread, contact, draft, now + window
+            )
+        facts = await review_facts(rt, mb, session, step, thread, contact, draft)
         entries.append(DigestEntry(number=number, facts=facts))
     token = make_token(rt.config.approval_secret(), digest.id, nonce, kind="FD")
     lang = mb.settings.rep_language
@@ -174,28 +176,6 @@ async def _prepare(
         subject=digest_subject(token, len(entries), day, lang),
         text=digest_text(token, entries, lang),
     )
-
-
-async def _start_objection(
-    rt: Runtime,
-    mb: MailboxRuntime,
-    session: AsyncSession,
-    draft: Draft,
-    step: Step,
-    thread: Thread,
-    contact: Contact,
-) -> list[AfterCommit]:
-    """The rep sees the draft now: it goes out after the window unless they object."""
-    now = rt.clock.now()
-    window = parse_policy(draft.policy or "manual").window or timedelta(0)
-    if not transition(session, thread, ThreadState.APPROVED, at=now, cause=f"{draft.policy}"):
-        return []
-    slot = await pick_for_step(
-        rt, mb, session, step, thread, contact, earliest=max(step.due_at, now + window)
-    )
-    draft.state = "objectable"
-    step.state, step.send_at = "approved", slot.send_at_utc
-    return [outbound.arm_step_action(rt, step.id, "approved", slot.send_at_utc)]
 
 
 async def on_digest_command(

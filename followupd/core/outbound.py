@@ -15,15 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followupd.approval.policy import choose_policy
-from followupd.approval.review import ReviewFacts, review_subject, review_text
 from followupd.approval.texts import say
-from followupd.approval.token import make_token, new_nonce
-from followupd.core.history import thread_history
-from followupd.core.notify import AfterCommit, mail_rep, tell_rep
+from followupd.approval.token import new_nonce
+from followupd.core.notify import AfterCommit, tell_rep
+from followupd.core.review_mail import review_facts, send_review
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.slots import pick_for_step
 from followupd.core.threads import (
-    OPEN_DRAFT_STATES,
     audit,
     plan_next,
     thread_facts,
@@ -320,7 +318,7 @@ async def _new_draft(
     step.state = "drafted"
     transition(session, thread, ThreadState.DRAFTED, at=now, cause=f"step {step.number} due")
     if policy.kind == "auto":
-        return await _approve_by_policy(rt, mb, session, step, thread, contact, draft, now)
+        return await approve_by_policy(rt, mb, session, step, thread, contact, draft, now)
     if mb.settings.review == "digest":
         # Imported here: the digest decides drafts, which needs this module.
         from followupd.core.digest import arm_digest_action
@@ -329,14 +327,14 @@ async def _new_draft(
         return [arm_digest_action(rt, mb)]
     actions: list[AfterCommit] = []
     if policy.window is not None:
-        actions = await _approve_by_policy(
+        actions = await approve_by_policy(
             rt, mb, session, step, thread, contact, draft, now + policy.window
         )
     facts = await review_facts(rt, mb, session, step, thread, contact, draft)
-    return [*actions, _send_review(rt, mb, draft.id, draft.review_message_id, facts)]
+    return [*actions, send_review(rt, mb, draft.id, draft.review_message_id, facts)]
 
 
-async def _approve_by_policy(
+async def approve_by_policy(
     rt: Runtime,
     mb: MailboxRuntime,
     session: AsyncSession,
@@ -361,95 +359,3 @@ async def _approve_by_policy(
         draft.state = "objectable"
     step.state, step.send_at = "approved", slot.send_at_utc
     return [arm_step_action(rt, step.id, "approved", slot.send_at_utc)]
-
-
-async def review_facts(
-    rt: Runtime,
-    mb: MailboxRuntime,
-    session: AsyncSession,
-    step: Step,
-    thread: Thread,
-    contact: Contact,
-    draft: Draft,
-) -> ReviewFacts:
-    """What the review mail (or digest entry) of ``draft`` tells the rep."""
-    if step.state == "approved" and step.send_at is not None:
-        send_at = step.send_at
-    else:
-        slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=step.due_at)
-        send_at = slot.send_at_utc
-    return ReviewFacts(
-        token=make_token(rt.config.approval_secret(), draft.id, draft.nonce),
-        step_number=step.number - thread.step_base,
-        steps_total=len(rt.cadences[thread.cadence].steps),
-        cadence=thread.cadence,
-        buyer_name=contact.name or contact.email,
-        buyer_email=contact.email,
-        buyer_company=contact.company or "",
-        buyer_country=contact.country or contact.zone_country or "",
-        buyer_tz=rt.buyer_tz(contact.timezone),
-        rep_tz=mb.rep_tz,
-        thread_subject=thread.subject,
-        enrolled_at=thread.created_at,
-        now=rt.clock.now(),
-        send_at=send_at,
-        zone_source=contact.timezone_source or "",
-        draft_subject=draft.subject,
-        draft_text=draft.text,
-        history=await thread_history(session, thread),
-        language=mb.settings.rep_language,
-        objection_until=send_at if draft.state == "objectable" else None,
-    )
-
-
-def _send_review(
-    rt: Runtime, mb: MailboxRuntime, draft_id: int, review_id: str, facts: ReviewFacts
-) -> AfterCommit:
-    async def send() -> None:
-        ok = await mail_rep(
-            rt,
-            mb,
-            subject=review_subject(facts),
-            text=review_text(facts),
-            kind="review",
-            message_id=review_id,
-        )
-        if not ok:
-            # The draft waits in the database; try the review mail again later.
-            rt.scheduler.arm(
-                f"review:{draft_id}",
-                rt.clock.now() + RETRY_DELAY,
-                lambda: resend_review(rt, draft_id),
-            )
-            return
-        async with rt.db.transaction() as session:
-            draft = await session.get(Draft, draft_id)
-            if draft is not None:
-                draft.review_sent_at = rt.clock.now()
-
-    return send
-
-
-async def resend_review(rt: Runtime, draft_id: int) -> None:
-    """Send again the review mail of a pending draft whose first attempt failed."""
-    async with rt.db.transaction() as session:
-        draft = await session.get(Draft, draft_id)
-        if (
-            draft is None
-            or draft.state not in OPEN_DRAFT_STATES
-            or draft.review_sent_at is not None
-        ):
-            return
-        loaded = await _load(session, draft.step_id)
-        if loaded is None:
-            return
-        step, thread, contact = loaded
-        mb = rt.mailboxes[thread.mailbox_id]
-        if mb.settings.review == "digest":
-            from followupd.core.digest import arm_digest
-
-            # The review mail was never sent: the draft belongs in the digest instead.
-            arm_digest(rt, mb)
-            return
-        facts = await review_facts(rt, mb, session, step, thread, contact, draft)
-    await _send_review(rt, mb, draft_id, draft.review_message_id, facts)()

@@ -8,7 +8,8 @@ import logging
 from sqlalchemy import select
 
 from followupd.core.digest import arm_digest
-from followupd.core.outbound import arm_step, resend_review
+from followupd.core.outbound import arm_step
+from followupd.core.review_mail import resend_review
 from followupd.core.runtime import Runtime
 from followupd.core.threads import audit
 from followupd.model import Draft, Step, Thread
