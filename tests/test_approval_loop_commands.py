@@ -210,3 +210,17 @@ async def test_the_rep_interface_in_chinese(tmp_path: Path) -> None:
         confirmation = w.mails_to(REP)[-1]
         assert any("\u4e00" <= ch <= "\u9fff" for ch in str(confirmation.message["Subject"]))
         await w.advance_until(lambda: len(followups(w)) == 1)
+
+
+async def test_in_a_digest_the_objection_window_starts_when_the_digest_is_sent(
+    tmp_path: Path,
+) -> None:
+    extra = {"review": "digest", "approval_policy": "unless-objected:12h"}
+    async with World(tmp_path, mailbox_extra=extra) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.digests()) == 1, limit=60)
+        digest_at = w.clock.now()
+        assert "unless" in _text(w.digests()[0]) or "skip" in _text(w.digests()[0])
+        assert [d.state for d in await _drafts(w)] == ["objectable"]
+        await w.advance_until(lambda: len(followups(w)) == 1, limit=60)
+        assert w.clock.now() - digest_at >= timedelta(hours=12)
