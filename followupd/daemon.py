@@ -14,6 +14,7 @@ from sqlalchemy import select
 from followupd.approval.origin import DnsTxt
 from followupd.clock import Clock, SystemClock
 from followupd.config import LoadedConfig
+from followupd.core.awaiting import resume_awaiting
 from followupd.core.inbound import handle_delivery
 from followupd.core.notify import mail_rep
 from followupd.core.rebuild import arm_open_steps, rebuild_jobs
@@ -117,6 +118,8 @@ class Daemon:
             if runtime.watcher is not None:
                 runtime.watcher.start()
         await self._first_pass()
+        # After the first pass: the Sent folders are known by then.
+        await resume_awaiting(rt)
         for mailbox in rt.mailboxes.values():
             for _thread_id, subject in in_doubt:
                 await mail_rep(

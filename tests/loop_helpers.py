@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from followupd.demo.servers import Received
 from followupd.demo.world import BUYER, BUYER_TZ, REP, World
-from followupd.model import Event, Step, Thread
+from followupd.model import AwaitingOrigin, Draft, Event, Step, Thread
 
 
 async def thread_states(w: World) -> list[str]:
@@ -29,6 +30,33 @@ async def events(w: World) -> list[str]:
     assert w.daemon is not None and w.daemon.rt is not None
     async with w.daemon.rt.db.transaction() as session:
         return list((await session.scalars(select(Event.kind).order_by(Event.id))).all())
+
+
+async def drafts(w: World) -> list[Draft]:
+    assert w.daemon is not None and w.daemon.rt is not None
+    async with w.daemon.rt.db.transaction() as session:
+        return list((await session.scalars(select(Draft).order_by(Draft.id))).all())
+
+
+async def kept_commands(w: World) -> int:
+    """Replies waiting for their copy in the rep's Sent folder."""
+    assert w.daemon is not None and w.daemon.rt is not None
+    async with w.daemon.rt.db.transaction() as session:
+        return len((await session.scalars(select(AwaitingOrigin))).all())
+
+
+async def until_kept(w: World) -> None:
+    for _ in range(200):  # bounded: 10 s
+        if await kept_commands(w):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the reply was never kept for the Sent-folder search")
+
+
+def plain_text(mail: Received) -> str:
+    body = mail.message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
 
 
 def followups(w: World) -> list[Received]:

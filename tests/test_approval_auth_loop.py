@@ -7,11 +7,12 @@ refused; a DKIM-signed reply is accepted without any Sent copy, through an injec
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import dkim
 import pytest
-from loop_helpers import deliver_text, one_followup_sent
+from loop_helpers import deliver_text, kept_commands, one_followup_sent, until_kept
 from sqlalchemy import select
 
 from followupd.approval.token import find_tokens
@@ -173,3 +174,47 @@ async def test_a_command_inside_a_buyers_mail_is_never_obeyed(tmp_path: Path) ->
         assert not w.notices("Approved:")
         (draft,) = await _drafts(w)
         assert draft.state == "pending"
+
+
+async def test_a_restart_during_the_sent_wait_keeps_the_command(tmp_path: Path) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        # The rep's client sends first and saves to Sent later; the daemon stops meanwhile.
+        raw = await w.rep_replies(w.reviews()[0], "approve", sent_copy=False, settle=False)
+        await until_kept(w)
+        await w.stop_daemon()
+        await asyncio.to_thread(w.imap.append, w.imap_user, raw, "Sent")
+        await w.start_daemon()
+        await w.advance_until(lambda: bool(w.notices("Approved:")))
+        assert not w.notices("Command refused:")
+        assert await kept_commands(w) == 0
+        assert [d.state for d in await _drafts(w)] == ["approved"]
+
+
+async def test_a_kept_command_without_its_sent_copy_is_refused_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        await w.rep_replies(w.reviews()[0], "approve", sent_copy=False, settle=False)
+        await until_kept(w)
+        await w.stop_daemon()
+        await w.start_daemon()
+        await w.advance_until(lambda: bool(w.notices("Command refused:")))
+        assert "no copy of the reply" in _text(w, "Command refused:")
+        assert await kept_commands(w) == 0
+        assert [d.state for d in await _drafts(w)] == ["pending"]
+        assert len(w.notices("Command refused:")) == 1
+
+
+async def test_a_refusal_in_chinese_says_why_in_chinese(tmp_path: Path) -> None:
+    async with World(tmp_path, mailbox_extra={"rep_language": "zh"}) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        await w.rep_replies(w.reviews()[0], "同意", sent_copy=False)
+        await w.advance_until(lambda: bool(w.notices("指令被拒绝：")))
+        text = _text(w, "指令被拒绝：")
+        assert "无法证明这封回复来自您自己的邮箱" in text
+        assert "no copy of the reply" in text  # the check's own detail, for the admin

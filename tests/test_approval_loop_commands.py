@@ -7,26 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from loop_helpers import assert_good_slot, followups, steps, thread_states
-from sqlalchemy import select
+from loop_helpers import assert_good_slot, drafts, followups, plain_text, steps, thread_states
 
 from followupd.approval.edit import DRAFT_END, DRAFT_START
 from followupd.demo.world import REP, REP_TZ, World
-from followupd.model import Draft
 
 pytestmark = pytest.mark.pymap
 
 
-def _text(mail: object) -> str:
-    body = mail.message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-    assert body is not None
-    return str(body.get_content())
-
-
-async def _drafts(w: World) -> list[Draft]:
-    assert w.daemon is not None and w.daemon.rt is not None
-    async with w.daemon.rt.db.transaction() as session:
-        return list((await session.scalars(select(Draft).order_by(Draft.id))).all())
+_text = plain_text
+_drafts = drafts
 
 
 async def _first_review(w: World, subject: str = "PI 2026-118 ball bearings") -> None:

@@ -139,3 +139,12 @@ def test_unknown_language_is_english() -> None:
     assert say("zh-CN", "skipped.body", number=3) == say("zh", "skipped.body", number=3)
     assert language("zh_Hans") == "zh"
     assert language("") == "en"
+
+
+def test_every_authentication_check_has_a_reason_in_each_language() -> None:
+    from followupd.approval.auth import CHECKS
+
+    for name, _check in CHECKS:
+        assert say("en", f"check.{name}", detail="the detail") == "the detail"
+        chinese = say("zh", f"check.{name}", detail="the detail")
+        assert "the detail" in chinese and re.search(r"[\u4e00-\u9fff]", chinese), name

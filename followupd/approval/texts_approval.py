@@ -49,6 +49,14 @@ APPROVAL_TEXTS: dict[str, tuple[str, str]] = {
         "followupd did not obey your reply because {reason}.\nNothing was changed.\n",
         "followupd 没有执行您的回复，原因：{reason}。\n没有做任何更改。\n",
     ),
+    # Why a command was refused, by the check that failed; the check's own detail follows.
+    "check.size": ("{detail}", "回复太大，不像是一条指令（{detail}）"),
+    "check.answers-review": ("{detail}", "它没有回复 followupd 发出的那封邮件（{detail}）"),
+    "check.token": ("{detail}", "口令无效或已过期（{detail}）"),
+    "check.sender": ("{detail}", "发件人不是这封邮件的负责人（{detail}）"),
+    "check.single-use": ("{detail}", "口令已经用过，每个口令只能用一次（{detail}）"),
+    "check.origin": ("{detail}", "无法证明这封回复来自您自己的邮箱（{detail}）"),
+    "check.fresh": ("{detail}", "草稿生成后会话有了变化（{detail}）"),
     "not_understood.subject": ("Command not understood: {subject}", "无法识别的指令：{subject}"),
     "not_understood.body": (
         "{detail}\nNothing was changed; the draft still waits for you.\n",
@@ -56,6 +64,21 @@ APPROVAL_TEXTS: dict[str, tuple[str, str]] = {
         "请在回复的第一行写以下指令之一：\n"
         "同意/发送、跳过、推迟 3天、暂停到 2026-12-01、立即、停止、成交、丢单、已付款、"
         "设置 <项> <值>\n",
+    ),
+    "notice_not_understood.body": (
+        "{detail}\nNothing was changed.\n",
+        "{detail}\n没有做任何更改。\n\n"
+        "回复此类通知时，可在第一行写：推迟 3天、暂停到 2026-12-01、停止、成交、丢单、"
+        "已付款、设置 <项> <值>\n",
+    ),
+    "notice_no_draft.body": (
+        "'{verb}' decides a draft, and this mail has none. Answer the review mail of the "
+        "draft instead. Nothing was changed.\n",
+        "“{verb}”用于处理草稿，而这封邮件里没有草稿。请回复该草稿的审核邮件。没有做任何更改。\n",
+    ),
+    "incomplete.body": (
+        "'{evidence}' is incomplete; nothing changed.\n",
+        "“{evidence}”不完整，没有做任何更改。\n",
     ),
     "not_sent.subject": ("Not sent: {subject}", "未发送：{subject}"),
     "not_sent.body": (

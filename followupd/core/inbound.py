@@ -123,23 +123,7 @@ async def _process(
         )
         await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
         return []
-    sent = item.role == "sent"
-    ctx = await classify_context(
-        session,
-        parsed,
-        mailbox_id=mb.mailbox_id,
-        rep_addresses=[mb.settings.rep_address],
-        cadences=rt.cadences,
-        sent=sent,
-    )
-    result = classify(parsed, ctx, SENT_DETECTORS if sent else DETECTORS)
-    if result.label == "command":
-        # Only the rep's answers to our mails get here; DKIM may wait on DNS (bounded).
-        origin = await gather_origin(rt, mb, item.raw, from_sent=sent)
-        result = replace(result, origin=origin)
-    if result.thread_id is None and result.label in MACHINE_LABELS:
-        thread_id = await thread_of(session, parsed, result, ctx, mailbox_id=mb.mailbox_id)
-        result = replace(result, thread_id=thread_id)
+    result = await classify_parsed(rt, mb, session, parsed, sent=item.role == "sent")
     session.add(_message_row(rt, mb, item, parsed, result.thread_id, result.label, result.evidence))
     log.info(
         "mailbox %s: %s/%d <%s> is %s",
@@ -165,6 +149,30 @@ async def _process(
             )
     await _save_cursor(session, mb, item.folder, item.uidvalidity, item.uid)
     return after
+
+
+async def classify_parsed(
+    rt: Runtime, mb: MailboxRuntime, session: AsyncSession, parsed: ParsedMessage, *, sent: bool
+) -> Classification:
+    """Label ``parsed`` (read from a Sent folder when ``sent``), with the proofs of origin of
+    a command and the thread of machine mail."""
+    ctx = await classify_context(
+        session,
+        parsed,
+        mailbox_id=mb.mailbox_id,
+        rep_addresses=[mb.settings.rep_address],
+        cadences=rt.cadences,
+        sent=sent,
+    )
+    result = classify(parsed, ctx, SENT_DETECTORS if sent else DETECTORS)
+    if result.label == "command":
+        # Only the rep's answers to our mails get here; DKIM may wait on DNS (bounded).
+        origin = await gather_origin(rt, mb, parsed.raw, from_sent=sent)
+        result = replace(result, origin=origin)
+    if result.thread_id is None and result.label in MACHINE_LABELS:
+        thread_id = await thread_of(session, parsed, result, ctx, mailbox_id=mb.mailbox_id)
+        result = replace(result, thread_id=thread_id)
+    return result
 
 
 # Mail written by (or for) a buyer: its Date header tells the buyer's UTC offset.

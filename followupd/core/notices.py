@@ -11,7 +11,6 @@ and ``pause`` hold the whole thread.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +20,9 @@ from followupd.approval.commands import parse_command
 from followupd.approval.texts import say
 from followupd.classify.base import Classification
 from followupd.core import decide
+from followupd.core.awaiting import wait_for_sent
 from followupd.core.corrections import on_set
 from followupd.core.notify import AfterCommit, tell_rep
-from followupd.core.origin import find_in_sent
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.threads import audit
 from followupd.core.verbs import close_thread, on_paid
@@ -68,21 +67,14 @@ async def on_notice_command(
     refused = refuse_unless_genuine(rt, mb, session, msg, cls, thread, claim)
     if refused is not None:
         return refused
+    lang = mb.settings.rep_language
     try:
         command = parse_command(msg.text)
     except CommandError as exc:
-        return [_explain(rt, mb, thread, msg, f"{exc}\nNothing was changed.\n")]
-    lang = mb.settings.rep_language
+        return [_explain(rt, mb, thread, msg, say(lang, "notice_not_understood.body", detail=exc))]
     if command.verb in ("approve", "skip", "now"):
         return [
-            _explain(
-                rt,
-                mb,
-                thread,
-                msg,
-                f"'{command.verb}' decides a draft, and this mail has none. Answer the review "
-                "mail of the draft instead. Nothing was changed.\n",
-            )
+            _explain(rt, mb, thread, msg, say(lang, "notice_no_draft.body", verb=command.evidence))
         ]
     if command.until is not None and decide.pause_in_past(rt, mb, command.until):
         return [_explain(rt, mb, thread, msg, say(lang, "past_date.body", until=command.until))]
@@ -107,9 +99,7 @@ async def on_notice_command(
         return await _hold(rt, mb, session, msg, thread, until, "paused")
     if command.verb in ("stop", "won", "lost"):
         return await close_thread(rt, mb, session, thread, command.verb, reply_to=msg.message_id)
-    return [
-        _explain(rt, mb, thread, msg, f"'{command.evidence}' is incomplete; nothing changed.\n")
-    ]
+    return [_explain(rt, mb, thread, msg, say(lang, "incomplete.body", evidence=command.evidence))]
 
 
 async def _hold(
@@ -153,10 +143,10 @@ def refuse_unless_genuine(
         return None
     names = {r.name for r in failed}
     waiting = claim.origin is not None and claim.origin.waiting_for_sent()
-    if waiting and "origin" in names and names <= {"origin", "fresh"}:
+    if waiting and msg.message_id and "origin" in names and names <= {"origin", "fresh"}:
         # The rest holds (an out-of-date draft is only redrafted for a genuine reply); the
         # rep's client may not have saved its copy in Sent yet.
-        return [_after_sent_search(rt, mb, msg, cls)]
+        return [wait_for_sent(rt, mb, session, msg, cls)]
     reason = failed[0].detail
     audit(
         session,
@@ -171,43 +161,21 @@ def refuse_unless_genuine(
         "mailbox %s: command on %s %d refused: %s", mb.settings.name, what, claim.draft_id, reason
     )
     lang = mb.settings.rep_language
+    shown = say(lang, f"check.{failed[0].name}", detail=reason)
     return [
         tell_rep(
             rt,
             mb,
             say(lang, "refused.subject", subject=thread.subject if thread else msg.subject),
-            say(lang, "refused.body", reason=reason),
+            say(lang, "refused.body", reason=shown),
             msg.message_id,
         )
     ]
-
-
-def _after_sent_search(
-    rt: Runtime, mb: MailboxRuntime, msg: ParsedMessage, cls: Classification
-) -> AfterCommit:
-    async def search_then_decide() -> None:
-        # Imported here: the command handler itself calls this module.
-        from followupd.core.handlers import on_command
-
-        assert cls.origin is not None
-        proof = await find_in_sent(rt, mb, msg)
-        log.info("mailbox %s: Sent folder proof of a command: %s", mb.settings.name, proof.detail)
-        decided = replace(cls, origin=replace(cls.origin, sent=proof))
-        async with rt.lock, rt.db.transaction() as session:
-            after = await on_command(rt, mb, session, msg, decided)
-        for action in after:
-            await action()
-
-    async def later() -> None:
-        # A scheduler job rather than a wait here: the search may take a while and must not
-        # hold up the mail behind this one (a buyer's reply, say).
-        rt.scheduler.arm(f"origin:{msg.message_id}", rt.clock.now(), search_then_decide)
-
-    return later
 
 
 def _explain(
     rt: Runtime, mb: MailboxRuntime, thread: Thread, msg: ParsedMessage, text: str
 ) -> AfterCommit:
     # The notice's token was not used, so the rep may answer the same notice again.
-    return tell_rep(rt, mb, f"Command not understood: {thread.subject}", text, msg.message_id)
+    subject = say(mb.settings.rep_language, "not_understood.subject", subject=thread.subject)
+    return tell_rep(rt, mb, subject, text, msg.message_id)

@@ -56,9 +56,6 @@ async def gather_origin(
 
 async def find_in_sent(rt: Runtime, mb: MailboxRuntime, reply: ParsedMessage) -> ProofResult:
     """Look for ``reply`` in the rep's Sent folder, retrying while the client may still save."""
-    folders = [f.name for f in mb.watcher.folders if f.role == "sent"] if mb.watcher else []
-    if not folders:
-        return ProofResult(name="sent", ok=False, detail="no Sent folder of the rep is watched")
     if not reply.message_id:
         return ProofResult(name="sent", ok=False, detail="the reply has no Message-ID")
     wait = rt.config.settings.approval.sent_wait_seconds
@@ -66,20 +63,26 @@ async def find_in_sent(rt: Runtime, mb: MailboxRuntime, reply: ParsedMessage) ->
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     delay = 0.5
+    folders: list[str] = []
     while True:
+        # Read each time: right after a start the watcher may not have listed the folders yet.
+        folders = [f.name for f in mb.watcher.folders if f.role == "sent"] if mb.watcher else []
+        copies: list[bytes] = []
         try:
-            copies = await asyncio.to_thread(_search, mb, password, folders, reply.message_id)
+            if folders:
+                copies = await asyncio.to_thread(_search, mb, password, folders, reply.message_id)
         except Exception as exc:
             log.warning("mailbox %s: Sent search failed: %s", mb.settings.name, type(exc).__name__)
-            copies = []
         for raw in copies:
             verdict = _same_command(raw, reply)
             if verdict is not None:
                 return verdict
-        if loop.time() + delay > deadline:
+        if loop.time() + delay > deadline or rt.scheduler.stopping:
             break
         await asyncio.sleep(delay)
         delay = min(delay * 2, 4.0)
+    if not folders:
+        return ProofResult(name="sent", ok=False, detail="no Sent folder of the rep is watched")
     return ProofResult(
         name="sent",
         ok=False,

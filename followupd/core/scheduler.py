@@ -33,6 +33,7 @@ class WorkScheduler:
         self._aps = AsyncIOScheduler(timezone="UTC")
         self._armed: dict[str, tuple[datetime, Job]] = {}
         self._running = 0
+        self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         clock.on_jump(self._on_jump)
 
@@ -41,6 +42,7 @@ class WorkScheduler:
         self._aps.start()
 
     def shutdown(self) -> None:
+        self._stopping = True
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
@@ -70,6 +72,12 @@ class WorkScheduler:
     def armed(self) -> dict[str, datetime]:
         """Job id → clock instant, for every job not yet run."""
         return {k: at for k, (at, _) in self._armed.items()}
+
+    @property
+    def stopping(self) -> bool:
+        """True once shutdown began: a job that waits may stop early and leave its work to
+        the next start (its state is in the database)."""
+        return self._stopping
 
     @property
     def busy(self) -> bool:

@@ -314,12 +314,14 @@ class World:
         sent_copy: bool = True,
         sign: Callable[[bytes], bytes] | None = None,
         edit: Callable[[str], str] | None = None,
-    ) -> None:
-        """Anna answers a review mail from her mail client, top-posting.
+        settle: bool = True,
+    ) -> bytes:
+        """Anna answers a review mail from her mail client, top-posting; returns the reply.
 
         ``sender``, ``sent_copy`` and ``sign`` make other replies: one forged by someone who
         knows the token (no copy in Anna's Sent folder), or one DKIM-signed by ``sign``.
         ``edit`` changes the quoted review mail before it is quoted (Anna edits the draft).
+        ``settle=False`` returns as soon as the reply is sent.
         """
         original = review.message
         body = original.get_body(preferencelist=("plain",))
@@ -336,10 +338,10 @@ class World:
         when = format_datetime(self.clock.now().astimezone(REP_TZ))
         msg.set_content(f"{first_line}\n\nOn {when}, followupd <{REP}> wrote:\n{quoted}\n")
         self.note("rep", f"replies '{first_line}' to the review mail")
+        raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
         if sign is None and sent_copy and sender == REP:
             await self._submit(msg, [REP])
         else:
-            raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
             if sent_copy:
                 await asyncio.to_thread(self.imap.append, self.imap_user, raw, "Sent")
             await aiosmtplib.send(
@@ -353,7 +355,9 @@ class World:
                 start_tls=False,
                 use_tls=False,
             )
-        await self.settle()
+        if settle:
+            await self.settle()
+        return raw
 
     async def buyer_replies(self, to: Received, text: str) -> None:
         """Hans answers the follow-up he received."""

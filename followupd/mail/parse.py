@@ -108,6 +108,8 @@ class ParsedMessage:
     report: Report | None = None
     # Bytes of the raw message (a rep's command must be small: see approval.auth).
     size: int = 0
+    # The message itself: a command waiting for its Sent copy is kept until it is decided.
+    raw: bytes = field(default=b"", repr=False, compare=False)
 
 
 def parse_message(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> ParsedMessage:
@@ -156,6 +158,7 @@ def parse_message(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> ParsedMe
         attachments=attachments,
         report=safe(lambda: extract_report(msg), None),
         size=len(raw),
+        raw=raw,
     )
 
 

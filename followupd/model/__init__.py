@@ -1,6 +1,7 @@
 """The ORM models: the database is the truth of every thread, step and draft."""
 
 from followupd.model.tables import (
+    AwaitingOrigin,
     Base,
     Contact,
     Digest,
@@ -17,6 +18,7 @@ from followupd.model.tables import (
 )
 
 __all__ = [
+    "AwaitingOrigin",
     "Base",
     "Contact",
     "Digest",

@@ -208,6 +208,18 @@ class Digest(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class AwaitingOrigin(Base):
+    """A rep's command whose only possible proof of origin is its copy in the rep's Sent
+    folder, which the client had not saved yet; kept until it is decided, across restarts."""
+
+    __tablename__ = "awaiting_origin"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Notice(Base):
     """A mail followupd sent the rep about a thread; the rep may answer it with a command.
 
