@@ -205,3 +205,38 @@ def _with_text(original: Received, text: str) -> Received:
         msg[name] = str(original.message[name])
     msg.set_content(text)
     return Received(mail_from=original.mail_from, rcpt_tos=original.rcpt_tos, raw=msg.as_bytes())
+
+
+async def test_the_reps_sent_folder_proves_an_unsigned_reply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with World(tmp_path) as w:
+        await w.rep_sends_pi(subject="PI 2026-118 ball bearings")
+        await w.advance_until(lambda: len(w.reviews()) == 1)
+        raw = _reply(w.reviews()[0], "approve")
+        capsys.readouterr()
+        status, report = await _check(w, tmp_path, raw, capsys)
+        assert status == 1 and "no copy of the reply in Sent" in str(report["reason"])
+        # The rep's client saved it: the same message in her Sent folder proves its origin.
+        await asyncio.to_thread(w.imap.append, w.imap_user, raw, "Sent")
+        status, report = await _check(w, tmp_path, raw, capsys)
+        assert status == 0, report["reason"]
+        origin = next(c for c in report["checks"] if c["name"] == "origin")  # type: ignore[attr-defined]
+        assert "Sent folder" in origin["detail"]
+        # A reply that says something else under the same Message-ID proves nothing.
+        status, report = await _check(w, tmp_path, _reply(w.reviews()[0], "skip"), capsys)
+        assert status == 1 and "says something else" in str(report["reason"])
+        # Without the config, the mailbox cannot be reached: the report says so.
+        path = tmp_path / "plain.eml"
+        path.write_bytes(raw)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("FOLLOWUPD_APPROVAL_SECRET", w.secret)
+            request = CheckRequest(file=path, db_url=w.db_url, as_json=True)
+            assert await command_check(request) == 1
+        report = json.loads(capsys.readouterr().out)
+        assert "--config" in str(report["reason"])
+        # Looking changed nothing: the draft still waits.
+        assert w.daemon is not None and w.daemon.rt is not None
+        async with w.daemon.rt.db.transaction() as session:
+            (draft,) = (await session.scalars(select(Draft))).all()
+        assert draft.state == "pending"

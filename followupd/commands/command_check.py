@@ -3,12 +3,14 @@
 It reads one raw reply, parses the command the way the daemon does, finds the draft (or
 notice) it targets in the database, and runs every authentication check, printing each
 result. The proofs of origin are the daemon's too: DKIM through DNS (``--dns`` records can
-stand in for it, offline), and Authentication-Results from the config's trusted servers. The
-rep's Sent folder is not searched here (that needs the mailbox); the report says so.
+stand in for it, offline), Authentication-Results from the config's trusted servers, and,
+when neither proves it and ``--config`` names the rep's mailbox, one read-only look for the
+same message in the rep's Sent folder (the daemon waits a while for it; this looks once).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -34,6 +36,7 @@ from followupd.approval.origin import (
 from followupd.approval.token import find_tokens, verify_token
 from followupd.classify.base import referenced_ids
 from followupd.config import LoadedConfig
+from followupd.core.origin import look_in_sent
 from followupd.core.threads import OPEN_DRAFT_STATES, stale_reason
 from followupd.db.engine import Database
 from followupd.errors import CommandError, FollowupdError, MailParseError
@@ -95,7 +98,7 @@ async def _report(request: CheckRequest, raw: bytes, msg: ParsedMessage) -> dict
                     )
                 else:
                     claim, target, stale_thread = found
-                    origin = _origin(request, raw, claim.rep_address)
+                    origin = await _origin(request, raw, msg, claim.rep_address)
                     stale = None
                     if stale_thread is not None:
                         stale = await stale_reason(session, *stale_thread)
@@ -259,23 +262,41 @@ async def _rep(session: AsyncSession, mailbox_id: int) -> str:
     return mailbox.rep_address if mailbox else ""
 
 
-def _origin(request: CheckRequest, raw: bytes, rep_address: str) -> OriginEvidence:
+async def _origin(
+    request: CheckRequest, raw: bytes, msg: ParsedMessage, rep_address: str
+) -> OriginEvidence:
     approval = request.config.settings.approval if request.config else None
-    sent = ProofResult(
-        name="sent",
-        ok=False,
-        detail="not searched by command-check (the daemon also accepts the reply's copy in "
-        "the rep's Sent folder)",
-    )
-    return gather_evidence(
+    evidence = gather_evidence(
         raw,
         rep_address.rsplit("@", 1)[-1],
         _static_dns(request.dns) if request.dns else system_dns,
         accepted=approval.origin_proofs if approval else ("dkim", "authres", "sent"),
         timeout=approval.dkim_dns_timeout if approval else 5.0,
         trusted_ids=approval.trusted_authserv_ids if approval else (),
-        sent=sent,
     )
+    if not evidence.waiting_for_sent():
+        return evidence
+    return replace(evidence, sent=await _sent_proof(request.config, msg, rep_address))
+
+
+async def _sent_proof(
+    config: LoadedConfig | None, msg: ParsedMessage, rep_address: str
+) -> ProofResult:
+    """One look in the rep's Sent folder, through the mailbox the config names for them."""
+    mailboxes = config.settings.mailbox if config else []
+    mailbox = next((m for m in mailboxes if m.rep_address == rep_address), None)
+    if config is None or mailbox is None:
+        return ProofResult(
+            name="sent",
+            ok=False,
+            detail="not searched: --config with the rep's mailbox is needed to reach the "
+            "rep's Sent folder",
+        )
+    try:
+        password = config.password(mailbox.name, "imap")
+    except FollowupdError as exc:
+        return ProofResult(name="sent", ok=False, detail=f"not searched: {exc}")
+    return await asyncio.to_thread(look_in_sent, mailbox.imap, password, msg)
 
 
 def _static_dns(records: Mapping[str, str]) -> DnsTxt:

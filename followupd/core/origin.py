@@ -18,12 +18,14 @@ from imapclient import IMAPClient
 
 from followupd.approval.commands import strip_quoted
 from followupd.approval.origin import OriginEvidence, ProofResult, gather_evidence
+from followupd.config.models import ImapSettings
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.errors import MailParseError
 from followupd.imap.connect import open_imap
+from followupd.imap.folders import plan_folders
 from followupd.mail.parse import ParsedMessage, parse_message
 
-__all__ = ["find_in_sent", "gather_origin"]
+__all__ = ["find_in_sent", "gather_origin", "look_in_sent"]
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +97,59 @@ def _search(
 ) -> list[bytes]:
     client: IMAPClient = open_imap(mb.settings.imap, password)
     try:
-        found: list[bytes] = []
-        for folder in folders:
-            client.select_folder(folder, readonly=True)
-            uids = client.search(["HEADER", "Message-ID", message_id])
-            if not uids:
-                continue
-            # A handful at most: the same Message-ID twice in Sent is already odd.
-            fetched = client.fetch(list(uids)[:3], ["BODY.PEEK[]"])
-            found.extend(bytes(data[b"BODY[]"]) for data in fetched.values())
-        return found
+        return _copies(client, folders, message_id)
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+
+
+def _copies(client: IMAPClient, folders: Sequence[str], message_id: str) -> list[bytes]:
+    found: list[bytes] = []
+    for folder in folders:
+        client.select_folder(folder, readonly=True)
+        uids = client.search(["HEADER", "Message-ID", message_id])
+        if not uids:
+            continue
+        # A handful at most: the same Message-ID twice in Sent is already odd.
+        fetched = client.fetch(list(uids)[:3], ["BODY.PEEK[]"])
+        found.extend(bytes(data[b"BODY[]"]) for data in fetched.values())
+    return found
+
+
+def look_in_sent(settings: ImapSettings, password: str, reply: ParsedMessage) -> ProofResult:
+    """One look, without waiting, for ``reply`` in the Sent folder of the mailbox reached
+    with ``settings`` (found the way the watcher finds it); for ``followupd command-check``,
+    which reads a reply that has long been saved."""
+    if not reply.message_id:
+        return ProofResult(name="sent", ok=False, detail="the reply has no Message-ID")
+    try:
+        client: IMAPClient = open_imap(settings, password)
+    except Exception as exc:
+        return ProofResult(
+            name="sent", ok=False, detail=f"could not reach the mailbox: {type(exc).__name__}"
+        )
+    try:
+        listing = [(tuple(flags), delim, str(name)) for flags, delim, name in client.list_folders()]
+        planned, _problems = plan_folders(
+            listing,
+            configured=settings.folders,
+            sent_folder=settings.sent_folder,
+            hints=settings.sent_folder_hints,
+        )
+        folders = [f.name for f in planned if f.role == "sent"]
+        if not folders:
+            return ProofResult(name="sent", ok=False, detail="the mailbox has no Sent folder")
+        for raw in _copies(client, folders, reply.message_id):
+            verdict = _same_command(raw, reply)
+            if verdict is not None:
+                return verdict
+        return ProofResult(
+            name="sent", ok=False, detail=f"no copy of the reply in {', '.join(folders)}"
+        )
+    except Exception as exc:
+        return ProofResult(
+            name="sent", ok=False, detail=f"the Sent search failed: {type(exc).__name__}"
+        )
     finally:
         with contextlib.suppress(Exception):
             client.logout()
