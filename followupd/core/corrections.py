@@ -143,7 +143,7 @@ async def _reslot_approved(
     )
     lines: list[str] = []
     arms: list[AfterCommit] = []
-    for step, thread in rows.tuples():
+    for step, thread in rows.all():
         mb = rt.mailboxes.get(thread.mailbox_id)
         if mb is None:
             continue
