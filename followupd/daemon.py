@@ -13,18 +13,20 @@ from sqlalchemy import select
 
 from followupd.approval.origin import DnsTxt
 from followupd.clock import Clock, SystemClock
-from followupd.config import LoadedConfig
+from followupd.config import LoadedConfig, MailboxSettings
 from followupd.core.awaiting import resume_awaiting
 from followupd.core.inbound import handle_delivery
 from followupd.core.notify import mail_rep
 from followupd.core.rebuild import arm_open_steps, rebuild_jobs
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.scheduler import WorkScheduler
+from followupd.core.send_outcome import resume_outbox
 from followupd.db.engine import Database
 from followupd.db.migrate import upgrade
 from followupd.errors import ConfigError
 from followupd.imap.deliveries import Cursor, Delivery
 from followupd.imap.watcher import ImapWatcher
+from followupd.mail.dkim_sign import DkimSigner
 from followupd.model import FolderCursor, Mailbox
 from followupd.sdnotify import notify
 from followupd.sequence.cadence import Cadence, load_cadences, validate_templates
@@ -101,6 +103,8 @@ class Daemon:
                 settings=mb,
                 mailbox_id=mailbox_id,
                 sender=SmtpSender(mb.smtp, self.cfg.password(mb.name, "smtp")),
+                rep_sender=SmtpSender(mb.smtp, self.cfg.password(mb.name, "smtp")),
+                signer=self._signer(mb),
             )
             if self._watch:
                 runtime.watcher = ImapWatcher(
@@ -118,8 +122,10 @@ class Daemon:
             if runtime.watcher is not None:
                 runtime.watcher.start()
         await self._first_pass()
-        # After the first pass: the Sent folders are known by then.
+        # After the first pass: the Sent folders are known by then, and any reply that came
+        # while the daemon was down has been processed.
         await resume_awaiting(rt)
+        await resume_outbox(rt)
         for mailbox in rt.mailboxes.values():
             for _thread_id, subject in in_doubt:
                 await mail_rep(
@@ -212,6 +218,12 @@ class Daemon:
         # Corrections made meanwhile (followupd thread set) may have moved steps.
         self._rearm = asyncio.get_running_loop().create_task(arm_open_steps(self.rt))
 
+    def _signer(self, mb: MailboxSettings) -> DkimSigner | None:
+        if mb.dkim is None:
+            return None
+        key = self.cfg.secrets.get(f"mailbox.{mb.name}.dkim.key").encode()
+        return DkimSigner(mb.dkim, key, rep_address=mb.rep_address)
+
     async def stop(self) -> None:
         """Stop watching, let in-flight work finish, close the store."""
         rt = self.rt
@@ -233,6 +245,9 @@ class Daemon:
             if not rt.scheduler.busy:
                 break
             await asyncio.sleep(0.1)
+        for mb in rt.mailboxes.values():
+            await mb.sender.close()
+            await mb.rep_sender.close()
         await rt.db.close()
         self.rt = None
 

@@ -73,7 +73,7 @@ def test_db_upgrade_and_threads(tmp_path: Path, db_url: str) -> None:
     cfg = write_config(tmp_path / "c.toml", db_url)
     first = run_cli("db", "upgrade", "--config", str(cfg))
     assert first.returncode == 0, first.stderr
-    assert "database at revision 0009" in first.stdout
+    assert "database at revision 0010" in first.stdout
     again = run_cli("db", "upgrade", "--config", str(cfg))  # idempotent
     assert again.returncode == 0, again.stderr
     listing = run_cli("threads", "--config", str(cfg))

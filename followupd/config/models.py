@@ -130,6 +130,103 @@ class SmtpSettings(ServerSettings):
     # Minutes at least between two sends from this mailbox, so a burst of due follow-ups
     # does not look like bulk mail to the provider. None: [timing] min_gap_minutes.
     min_gap_minutes: int | None = Field(default=None, ge=0, le=720, strict=True)
+    # Whether the provider files what its SMTP server accepts into the Sent folder (Gmail,
+    # Microsoft 365 do). When it does not, followupd APPENDs the very bytes it sent.
+    saves_sent: bool = False
+    # Seconds to look for a send in doubt in Sent before "not there" counts (providers file
+    # the copy a moment after accepting the mail).
+    sent_copy_wait_seconds: float = Field(default=20.0, ge=0, le=300)
+    # Seconds an SMTP connection is kept open after a send, for the next one of a burst.
+    reuse_seconds: float = Field(default=30.0, ge=0, le=300)
+
+
+class DkimSettings(_Strict):
+    """DKIM signing of the follow-ups by followupd itself, for relays that do not sign."""
+
+    # One or more DNS labels; the public key is published at <selector>._domainkey.<domain>.
+    selector: str
+    # None: the domain of the mailbox's rep_address, which DkimSigner takes from there, so
+    # the signature aligns with From for DMARC without the domain being written twice.
+    domain: str | None = None
+    algorithm: Literal["rsa-sha256", "ed25519-sha256"] = "rsa-sha256"
+    key_env: str | None = None
+    key_file: Path | None = None
+    key_credential: str | None = None
+    # The header fields the signature covers: those a relay must not change and a forger
+    # would want to. A field named here but absent from a mail is signed as absent, so it
+    # cannot be added on the way either.
+    headers: tuple[str, ...] = (
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "MIME-Version",
+        "Content-Type",
+    )
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, v: str) -> str:
+        if not cls._is_dns_name(v):
+            raise ValueError(
+                "expected a DNS label such as mail2025 (letters, digits and -, not at either "
+                "end), or several joined by dots"
+            )
+        return v
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        name = v.lower().removesuffix(".")
+        if "." not in name or not cls._is_dns_name(name):
+            raise ValueError("expected a domain name such as example.com")
+        return name
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [h for h in v if not h or any(not 33 <= ord(c) <= 126 or c == ":" for c in h)]
+        if bad:
+            raise ValueError(f"not header field names: {', '.join(map(repr, bad))}")
+        if "from" not in (h.lower() for h in v):
+            raise ValueError("must include From: DKIM (RFC 6376) requires it to be signed")
+        # Fields that are added or removed on the way (RFC 6376 section 5.4.1) would break
+        # the signature of every mail; dkimpy refuses to sign them.
+        unsignable = ("return-path", "received", "comments", "keywords", "bcc", "resent-bcc")
+        refused = [h for h in v if h.lower() in (*unsignable, "dkim-signature")]
+        if refused:
+            raise ValueError(f"must not include {', '.join(refused)}: they change in transit")
+        # Each field once, as first written: the signer itself decides which field is signed
+        # once more than it occurs (From, so that no second From can be added).
+        unique: dict[str, str] = {}
+        for h in v:
+            unique.setdefault(h.lower(), h)
+        return tuple(unique.values())
+
+    @staticmethod
+    def _is_dns_name(name: str) -> bool:
+        return all(
+            0 < len(label) <= 63
+            and label.isascii()
+            and label.replace("-", "").isalnum()
+            and not label.startswith("-")
+            and not label.endswith("-")
+            for label in name.split(".")
+        )
+
+    @property
+    def key(self) -> SecretRef:
+        return _secret_ref(self, "key")
+
+    @model_validator(mode="after")
+    def _one(self) -> DkimSettings:
+        _secret_ref(self, "key")
+        return self
 
 
 class MailboxSettings(_Strict):
@@ -154,6 +251,10 @@ class MailboxSettings(_Strict):
     digest_hour: int = Field(default=8, ge=0, le=23)
     # manual | auto | unless-objected:<hours>h; when unset, each cadence's own policy.
     approval_policy: str | None = None
+    # Ask the buyer's client for a read receipt (Disposition-Notification-To: the rep).
+    read_receipts: bool = False
+    # DKIM-sign each follow-up here, for a relay that does not sign; None: not signed here.
+    dkim: DkimSettings | None = None
     imap: ImapSettings
     smtp: SmtpSettings
 

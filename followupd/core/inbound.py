@@ -29,7 +29,7 @@ from followupd.core.slots import learn_zone
 from followupd.errors import MailParseError
 from followupd.imap.deliveries import CursorMoved, Delivery, Fetched, Indexed
 from followupd.mail.parse import ParsedMessage, parse_message
-from followupd.model import Contact, FolderCursor, KnownMessage, Message, Quarantine
+from followupd.model import Contact, FolderCursor, KnownMessage, Message, Outbox, Quarantine
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,16 @@ async def _seen_message_id(
             .limit(1)
         )
     ).first()
+    if found is None:
+        # A follow-up of ours in Sent (filed by the provider or by us) may be read before the
+        # send is recorded; its outbox row exists from before the first byte was sent.
+        ours = await session.scalar(
+            select(Outbox.id).where(
+                Outbox.mailbox_id == mb.mailbox_id, Outbox.message_id == p.message_id
+            )
+        )
+        if ours is not None:
+            return ""
     if found is None and item.resync:
         found = (
             await session.execute(

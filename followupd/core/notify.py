@@ -50,7 +50,8 @@ async def mail_rep(
         references=(in_reply_to,) if in_reply_to else (),
     )
     try:
-        await mb.sender.send(msg, sender=s.rep_address, recipients=[s.rep_address])
+        raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+        await mb.rep_sender.send(raw, sender=s.rep_address, recipients=[s.rep_address])
     except SendError as exc:
         log.warning("mailbox %s: %s mail to rep failed: %s", s.name, kind, exc)
         return False

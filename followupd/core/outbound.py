@@ -71,7 +71,7 @@ def arm_step(rt: Runtime, step_id: int, state: str, at: datetime) -> None:
 
     if state == "planned":
         rt.scheduler.arm(f"draft:{step_id}", at, lambda: draft_step(rt, step_id))
-    elif state == "approved":
+    elif state in ("approved", "sending"):
         rt.scheduler.arm(f"send:{step_id}", at, lambda: send_step(rt, step_id))
 
 

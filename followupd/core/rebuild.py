@@ -12,7 +12,7 @@ from followupd.core.outbound import arm_step
 from followupd.core.review_mail import resend_review
 from followupd.core.runtime import Runtime
 from followupd.core.threads import audit
-from followupd.model import Draft, Step, Thread
+from followupd.model import Draft, Outbox, Step, Thread
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,20 @@ async def rebuild_jobs(rt: Runtime) -> list[tuple[int, str]]:
                 .where(Step.state.in_(("planned", "approved", "sending")))
             )
         ).all()
+        in_outbox = set(
+            (
+                await session.scalars(
+                    select(Outbox.step_id).where(Outbox.step_id.in_([s.id for s, _ in rows]))
+                )
+            ).all()
+        )
         for step, thread in rows:
+            if step.state == "sending" and step.id in in_outbox:
+                continue  # its outbox row says how far it got: see resume_outbox
             if step.state == "sending":
-                # The SMTP transaction may or may not have completed before the crash. Sending
-                # again could give the buyer two copies, so the step is parked for the rep.
+                # Left by a version without the outbox: the SMTP transaction may or may not
+                # have completed. Sending again could give the buyer two copies, so the step
+                # is parked for the rep.
                 step.state = "unknown"
                 audit(
                     session,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from followupd.approval.origin import DnsTxt, system_dns
@@ -20,14 +22,26 @@ from followupd.smtp.sender import SmtpSender
 from followupd.templating.library import TemplateLibrary
 
 
+class Signer(Protocol):
+    """Adds a signature header to the raw bytes of an outgoing mail (DKIM)."""
+
+    def sign(self, raw: bytes) -> bytes: ...
+
+
 @dataclass(kw_only=True)
 class MailboxRuntime:
     """One configured mailbox with its connections."""
 
     settings: MailboxSettings
     mailbox_id: int
+    # Follow-ups to buyers. Mails to the rep go through their own connection: a follow-up's
+    # transaction waits, right before MAIL FROM, for the mail just fetched to be processed,
+    # and processing it may mail the rep.
     sender: SmtpSender
+    rep_sender: SmtpSender
     watcher: ImapWatcher | None = None
+    # Signs follow-ups for installations whose relay does not ([mailbox.dkim]).
+    signer: Signer | None = None
 
     @property
     def domain(self) -> str:
@@ -56,6 +70,8 @@ class Runtime:
     drain: Callable[[], Awaitable[None]] | None = None
     # TXT lookups for DKIM keys; tests hand in their own records.
     dns_txt: DnsTxt = system_dns
+    # This running daemon, as named in the outbox rows it claims.
+    instance: str = field(default_factory=lambda: secrets.token_hex(8))
 
     @property
     def installation_id(self) -> str:

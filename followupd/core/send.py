@@ -1,11 +1,17 @@
-"""Sending an approved follow-up to the buyer.
+"""Sending an approved follow-up to the buyer, through the outbox.
 
-Order matters for the two promises (at most one copy; nothing after a reply):
-1. look at the mailbox once more, so a reply that arrived since the last IDLE push is seen;
-2. under the state lock, re-read the thread and step; mark the step ``sending`` and commit;
-3. talk SMTP; 4. record the outcome and plan the next step.
-A crash between 2 and 4 leaves the step ``sending``; at the next start it is never resent
-blindly (see ``rebuild``).
+The two promises are at most one copy, and nothing after a reply. Each stage is committed
+before it begins (the states are in :mod:`followupd.sequence.outbox`):
+
+1. plan: under the state lock, the thread and step are read again, the exact bytes are built
+   (with the Message-ID derived from installation, thread and step) and the outbox row is
+   written ``planned`` in the same transaction that marks the step ``sending``;
+2. the row is claimed by this daemon (a conditional update: only one daemon wins);
+3. connected and logged in, right before MAIL FROM: a fresh look at every watched folder
+   (``UID n:*`` each), the mail found is processed, and the thread is read again under the
+   lock; a reply, a stop or a bounce cancels the send, else it is ``transmitting``;
+4. ``committing`` just before the final "." of DATA;
+5. the server's answer is handled in :mod:`followupd.core.send_outcome`.
 """
 
 from __future__ import annotations
@@ -13,29 +19,35 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email import policy
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from followupd.core.notify import mail_rep
+from followupd import faults
+from followupd.core import send_outcome
 from followupd.core.outbound import MISSED_SLOT, RECHECK_TIMEOUT, RETRY_DELAY, arm_step
 from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.slots import pick_for_step, recheck_slot
-from followupd.core.threads import audit, plan_next, transition
+from followupd.core.threads import audit
 from followupd.mail.build import build_followup, make_message_id
 from followupd.mail.parse import Address
-from followupd.model import Contact, Draft, Message, Step, Thread
+from followupd.model import Contact, Draft, Mailbox, Outbox, Step, Thread
+from followupd.sequence.outbox import check_move
 from followupd.sequence.states import ThreadState
 from followupd.smtp.sender import SendError
+
+__all__ = ["send_step", "transmit"]
 
 log = logging.getLogger(__name__)
 
 DAY = timedelta(days=1)
+# CRLF line ends: the bytes go over SMTP as they are, and into Sent unchanged.
+_WIRE = policy.default.clone(linesep="\r\n")
 
 
 async def _recheck_mailbox(mb: MailboxRuntime) -> bool:
-    """Fetch whatever arrived in the watched folders; False when the check could not run."""
+    """A fresh look at every watched folder; False when the look could not be made."""
     if mb.watcher is None:
         return True
     try:
@@ -47,89 +59,41 @@ async def _recheck_mailbox(mb: MailboxRuntime) -> bool:
 
 
 async def send_step(rt: Runtime, step_id: int) -> None:
-    """The slot of an approved step has come: send it, unless anything says otherwise."""
+    """The slot of an approved step (or of a send waiting to be tried again) has come."""
     async with rt.db.transaction() as session:
         step = await session.get(Step, step_id)
         thread = await session.get(Thread, step.thread_id) if step else None
-    if step is None or thread is None:
+    if step is None or thread is None or thread.mailbox_id not in rt.mailboxes:
         return
     mb = rt.mailboxes[thread.mailbox_id]
-    if not await _recheck_mailbox(mb):
-        rt.scheduler.arm(
-            f"send:{step_id}", rt.clock.now() + RETRY_DELAY, lambda: send_step(rt, step_id)
-        )
-        return
-    # The re-check delivered any new mail to the inbound queue; let it be processed first.
-    await rt.inbound_drained()
     async with rt.lock:
-        prepared = await _prepare(rt, mb, step_id)
-    if prepared is None:
+        outbox_id = await _plan(rt, mb, step_id)
+    if outbox_id is None:
         return
-    message, recipient, now = prepared
-    try:
-        await mb.sender.send(message, sender=mb.settings.rep_address, recipients=[recipient])
-    except SendError as exc:
-        async with rt.lock:
-            await _failed(rt, mb, step_id, exc, now)
-        return
-    async with rt.lock:
-        await _sent(rt, mb, step_id, str(message["Message-ID"]).strip("<>"), now)
+    faults.reached("planned")
+    await transmit(rt, mb, outbox_id)
 
 
-async def _prepare(
-    rt: Runtime, mb: MailboxRuntime, step_id: int
-) -> tuple[EmailMessage, str, datetime] | None:
+async def _plan(rt: Runtime, mb: MailboxRuntime, step_id: int) -> int | None:
     async with rt.db.transaction() as session:
         step = await session.get(Step, step_id)
-        if step is None or step.state != "approved" or step.send_at is None:
+        if step is None or step.send_at is None:
+            return None
+        row = await session.scalar(select(Outbox).where(Outbox.step_id == step.id))
+        retry = step.state == "sending" and row is not None and row.state == "planned"
+        if step.state != "approved" and not retry:
             return None
         thread = await session.get(Thread, step.thread_id)
         contact = await session.get(Contact, thread.contact_id) if thread else None
-        if thread is None or contact is None or thread.state != ThreadState.APPROVED.value:
+        if thread is None or contact is None:
             return None
         now = rt.clock.now()
-        if now - step.send_at > MISSED_SLOT:
-            # The daemon was down at the slot: pick a new one rather than send at any hour.
-            slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=now)
-            step.send_at = slot.send_at_utc
-            audit(
-                session,
-                at=now,
-                kind="resloted",
-                thread=thread,
-                cause=f"slot missed; new slot {step.send_at:%Y-%m-%d %H:%M} UTC",
-            )
-            arm_step(rt, step.id, "approved", step.send_at)
+        if thread.state != ThreadState.APPROVED.value or contact.suppressed:
+            if retry and row is not None:
+                why = "the buyer's address is suppressed" if contact.suppressed else thread.state
+                send_outcome.cancel(session, row, step, thread, now, f"thread is {why}")
             return None
-        problems, moved = await recheck_slot(rt, mb, session, step, thread, contact)
-        if moved is not None:
-            # The buyer's zone, country or hours changed after approval (or the timing
-            # settings did): the old slot would land at a bad hour for them.
-            step.send_at = moved.send_at_utc
-            audit(
-                session,
-                at=now,
-                kind="resloted",
-                thread=thread,
-                cause=f"{'; '.join(problems)[:300]}; new slot {step.send_at:%Y-%m-%d %H:%M} UTC",
-            )
-            arm_step(rt, step.id, "approved", step.send_at)
-            return None
-        if contact.suppressed:
-            return None
-        held = await _over_daily_limit(session, mb, now)
-        if held is not None:
-            slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=held)
-            step.send_at = slot.send_at_utc
-            audit(
-                session,
-                at=now,
-                kind="resloted",
-                thread=thread,
-                cause=f"daily send limit of {mb.settings.smtp.daily_limit} reached; "
-                f"new slot {step.send_at:%Y-%m-%d %H:%M} UTC",
-            )
-            arm_step(rt, step.id, "approved", step.send_at)
+        if await _moved(rt, mb, session, step, thread, contact, now):
             return None
         draft = await session.scalar(
             select(Draft).where(
@@ -141,29 +105,27 @@ async def _prepare(
         if draft.state == "objectable":
             # The rep did not object in time: from here on their answer cannot stop it.
             draft.state, draft.decided_at = "approved", now
-        earlier = (
-            await session.scalars(
-                select(Step.message_id)
-                .where(Step.thread_id == thread.id, Step.state == "sent")
-                .order_by(Step.number)
+        raw = await _build(rt, mb, session, step, thread, contact, draft, now)
+        assert step.message_id is not None
+        if row is not None and row.state in ("recorded", "failed"):
+            # Approved again after it went out: a soft bounce, the first copy never arrived.
+            # A new send under the same Message-ID, from the start.
+            row.state, row.attempts, row.reason, row.appended_at = "planned", 0, None, None
+        if row is None:
+            row = Outbox(
+                step_id=step.id,
+                mailbox_id=mb.mailbox_id,
+                thread_id=thread.id,
+                message_id=step.message_id,
+                recipient=contact.email,
+                state="planned",
+                attempts=0,
+                created_at=now,
             )
-        ).all()
-        chain = [thread.root_message_id, *[m for m in earlier if m]]
-        step.message_id = step.message_id or make_message_id(
-            "fu", rt.installation_id, mb.settings.name, thread.id, step.number, domain=mb.domain
-        )
+            session.add(row)
+        # A retry sends fresh bytes (a new Date) under the same Message-ID.
+        row.raw, row.updated_at = raw, now
         step.state = "sending"
-        message = build_followup(
-            from_=Address(name=mb.settings.rep_name, email=mb.settings.rep_address),
-            to=Address(name=contact.name or "", email=contact.email),
-            subject=draft.subject,
-            text=draft.text,
-            html=draft.html,
-            message_id=step.message_id,
-            in_reply_to=chain[-1],
-            references=chain,
-            date=now,
-        )
         audit(
             session,
             at=now,
@@ -171,7 +133,106 @@ async def _prepare(
             thread=thread,
             cause=f"step {step.number} <{step.message_id}>",
         )
-        return message, contact.email, now
+        await session.flush()
+        return row.id
+
+
+async def _moved(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+    now: datetime,
+) -> bool:
+    """True when the step got a new slot instead (missed, no longer good, or held back)."""
+    assert step.send_at is not None
+    cause: str | None = None
+    if now - step.send_at > MISSED_SLOT:
+        # The daemon was down at the slot: pick a new one rather than send at any hour.
+        step.send_at = (
+            await pick_for_step(rt, mb, session, step, thread, contact, earliest=now)
+        ).send_at_utc
+        cause = "slot missed"
+    else:
+        problems, moved = await recheck_slot(rt, mb, session, step, thread, contact)
+        if moved is not None:
+            # The buyer's zone, country or hours changed after approval (or the timing
+            # settings did): the old slot would land at a bad hour for them.
+            step.send_at = moved.send_at_utc
+            cause = "; ".join(problems)[:300]
+        else:
+            held, why = await _held_until(session, mb, now)
+            if held is not None:
+                slot = await pick_for_step(rt, mb, session, step, thread, contact, earliest=held)
+                step.send_at = slot.send_at_utc
+                cause = why
+    if cause is None:
+        return False
+    audit(
+        session,
+        at=now,
+        kind="resloted",
+        thread=thread,
+        cause=f"{cause}; new slot {step.send_at:%Y-%m-%d %H:%M} UTC",
+    )
+    arm_step(rt, step.id, step.state, step.send_at)
+    return True
+
+
+async def _held_until(
+    session: AsyncSession, mb: MailboxRuntime, now: datetime
+) -> tuple[datetime | None, str]:
+    """When the mailbox may send again, if not now: a throttling hold or the daily limit."""
+    mailbox = await session.get(Mailbox, mb.mailbox_id)
+    if (
+        mailbox is not None
+        and mailbox.send_hold_until is not None
+        and mailbox.send_hold_until > now
+    ):
+        return mailbox.send_hold_until, "the provider asked this mailbox to send less"
+    held = await _over_daily_limit(session, mb, now)
+    if held is not None:
+        return held, f"daily send limit of {mb.settings.smtp.daily_limit} reached"
+    return None, ""
+
+
+async def _build(
+    rt: Runtime,
+    mb: MailboxRuntime,
+    session: AsyncSession,
+    step: Step,
+    thread: Thread,
+    contact: Contact,
+    draft: Draft,
+    now: datetime,
+) -> bytes:
+    earlier = (
+        await session.scalars(
+            select(Step.message_id)
+            .where(Step.thread_id == thread.id, Step.state == "sent")
+            .order_by(Step.number)
+        )
+    ).all()
+    chain = [thread.root_message_id, *[m for m in earlier if m]]
+    step.message_id = step.message_id or make_message_id(
+        "fu", rt.installation_id, mb.settings.name, thread.id, step.number, domain=mb.domain
+    )
+    message = build_followup(
+        from_=Address(name=mb.settings.rep_name, email=mb.settings.rep_address),
+        to=Address(name=contact.name or "", email=contact.email),
+        subject=draft.subject,
+        text=draft.text,
+        html=draft.html,
+        message_id=step.message_id,
+        in_reply_to=chain[-1],
+        references=chain,
+        date=now,
+        read_receipt_to=mb.settings.rep_address if mb.settings.read_receipts else None,
+    )
+    raw = message.as_bytes(policy=_WIRE)
+    return mb.signer.sign(raw) if mb.signer is not None else raw
 
 
 async def _over_daily_limit(
@@ -204,78 +265,85 @@ async def _over_daily_limit(
     return oldest + DAY
 
 
-async def _sent(
-    rt: Runtime, mb: MailboxRuntime, step_id: int, message_id: str, at: datetime
-) -> None:
+async def transmit(rt: Runtime, mb: MailboxRuntime, outbox_id: int) -> None:
+    """Claim the planned send ``outbox_id`` and hand it to the SMTP server."""
     async with rt.db.transaction() as session:
-        step = await session.get(Step, step_id)
-        thread = await session.get(Thread, step.thread_id) if step else None
-        if step is None or thread is None:
-            return
-        step.state, step.sent_at = "sent", at
-        session.add(
-            Message(
-                mailbox_id=mb.mailbox_id,
-                thread_id=thread.id,
-                message_id=message_id,
-                direction="out",
-                label="followup",
-                evidence="{}",
-                at=at,
+        claimed = await session.execute(
+            update(Outbox)
+            .where(Outbox.id == outbox_id, Outbox.state == "planned")
+            .values(
+                state="claimed",
+                claimed_by=rt.instance,
+                attempts=Outbox.attempts + 1,
+                updated_at=rt.clock.now(),
             )
         )
-        thread.steps_done += 1
-        thread.last_touch_at = at
-        if thread.state != ThreadState.APPROVED.value:
-            # Something happened while SMTP was talking (a reply, a stop): the mail is out,
-            # but the thread stays where that event put it and nothing more is planned.
-            audit(
-                session,
-                at=at,
-                kind="sent-late",
-                thread=thread,
-                cause=f"step {step.number} went out while the thread became {thread.state}",
-            )
-            return
-        transition(session, thread, ThreadState.SENT, at=at, cause=f"step {step.number} sent")
-        transition(session, thread, ThreadState.ACTIVE, at=at, cause="waiting for the next step")
-        nxt = await plan_next(
-            session, thread, rt.cadences[thread.cadence], at=at, default_tz=rt.default_tz
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return  # another daemon, or an earlier job, has it
+        row = await session.get(Outbox, outbox_id)
+        assert row is not None
+        raw, recipient = row.raw, row.recipient
+    faults.reached("claimed")
+    looked = False
+
+    async def before_mail() -> bool:
+        nonlocal looked
+        if not await _recheck_mailbox(mb):
+            return False
+        looked = True
+        # The look handed any new mail to the inbound queue: it is processed first.
+        await rt.inbound_drained()
+        async with rt.lock:
+            go = await _begin(rt, outbox_id)
+        if go:
+            faults.reached("transmitting")
+        return go
+
+    async def before_end_of_data() -> None:
+        async with rt.db.transaction() as session:
+            row = await session.get(Outbox, outbox_id)
+            assert row is not None
+            check_move(row.state, "committing")
+            row.state, row.updated_at = "committing", rt.clock.now()
+        faults.reached("committing")
+
+    try:
+        reply = await mb.sender.send(
+            raw,
+            sender=mb.settings.rep_address,
+            recipients=[recipient],
+            before_mail=before_mail,
+            before_end_of_data=before_end_of_data,
         )
-    if nxt is not None:
-        arm_step(rt, nxt.id, "planned", nxt.due_at)
+    except SendError as exc:
+        await send_outcome.failed(rt, mb, outbox_id, exc)
+        return
+    if reply is None:
+        if not looked:
+            # The look for a reply could not be made: no send without it. Try again soon.
+            await send_outcome.not_now(rt, mb, outbox_id, RETRY_DELAY)
+        return
+    faults.reached("smtp-accepted")
+    await send_outcome.accepted(rt, mb, outbox_id, reply)
 
 
-async def _failed(
-    rt: Runtime, mb: MailboxRuntime, step_id: int, exc: SendError, at: datetime
-) -> None:
-    subject = None
+async def _begin(rt: Runtime, outbox_id: int) -> bool:
+    """Under the lock, after the fresh look: cancel on any news, else ``transmitting``."""
     async with rt.db.transaction() as session:
-        step = await session.get(Step, step_id)
-        thread = await session.get(Thread, step.thread_id) if step else None
-        if step is None or thread is None:
-            return
-        audit(session, at=at, kind="send-failed", thread=thread, cause=str(exc))
-        if exc.permanent:
-            step.state = "failed"
-            transition(session, thread, ThreadState.ACTIVE, at=at, cause=f"send failed: {exc}")
-            subject = thread.subject
-        else:
-            # Nothing was accepted: the same step may go again at a later slot.
-            step.state = "approved"
-            contact = await session.get(Contact, thread.contact_id)
-            if contact is None:
-                return
-            slot = await pick_for_step(
-                rt, mb, session, step, thread, contact, earliest=at + RETRY_DELAY
-            )
-            step.send_at = slot.send_at_utc
-            arm_step(rt, step.id, "approved", step.send_at)
-    if subject is not None:
-        await mail_rep(
-            rt,
-            mb,
-            subject=f"Send failed: {subject}",
-            kind="notice",
-            text=f"The follow-up could not be sent: {exc}\nIt will not be retried.\n",
-        )
+        row = await session.get(Outbox, outbox_id)
+        if row is None or row.state != "claimed" or row.claimed_by != rt.instance:
+            return False
+        step = await session.get(Step, row.step_id)
+        thread = await session.get(Thread, row.thread_id)
+        contact = await session.get(Contact, thread.contact_id) if thread else None
+        now = rt.clock.now()
+        if step is None or thread is None or contact is None:
+            return False
+        if thread.state != ThreadState.APPROVED.value or contact.suppressed:
+            why = "the buyer's address is suppressed" if contact.suppressed else thread.state
+            send_outcome.cancel(session, row, step, thread, now, f"thread is {why}")
+            log.info("mailbox %d: send of step %d cancelled: %s", row.mailbox_id, step.number, why)
+            return False
+        check_move(row.state, "transmitting")
+        row.state, row.updated_at = "transmitting", now
+        return True

@@ -33,7 +33,7 @@ from followupd.timing import (
     slot_problems,
 )
 
-__all__ = ["learn_zone", "pick_for_step", "recheck_slot"]
+__all__ = ["learn_zone", "pick_for_step", "recheck_slot", "step_slack"]
 
 # The buyer's recent mails that vote on their zone (people travel; offices do not).
 _RECENT = 20
@@ -145,7 +145,7 @@ async def _request(
         now=now,
         zone=zone,
         country=country,
-        slack=_slack(rt, step, thread),
+        slack=step_slack(rt, step, thread),
         seed=step.id,
         policy=policy_from_settings(
             settings, country=country, mailbox=mb.settings, contact_hours=own_hours
@@ -157,7 +157,7 @@ async def _request(
     )
 
 
-def _slack(rt: Runtime, step: Step, thread: Thread) -> timedelta:
+def step_slack(rt: Runtime, step: Step, thread: Thread) -> timedelta:
     cadence = rt.cadences.get(thread.cadence)
     index = step.number - thread.step_base - 1
     if cadence is None or not 0 <= index < len(cadence.steps):

@@ -171,8 +171,14 @@ class _Handler:
     async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
         raw: bytes = envelope.original_content or envelope.content
         item = Received(mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos), raw=raw)
-        await asyncio.get_running_loop().run_in_executor(None, self._server.deliver, item)
-        return "250 OK queued"
+        fault = self._server.next_fault(item)
+        if fault is None or fault == "deliver-drop":
+            await asyncio.get_running_loop().run_in_executor(None, self._server.deliver, item)
+        if fault in ("drop", "deliver-drop"):
+            # Close without answering the final "."; aiosmtpd then cancels this handler.
+            smtp.transport.close()
+            await asyncio.sleep(30)
+        return fault if fault is not None and fault[:1] in "45" else "250 OK queued"
 
 
 class EmbeddedSmtp:
@@ -183,13 +189,21 @@ class EmbeddedSmtp:
         logins: dict[str, str],
         imap: MailStore | None = None,
         local: dict[str, str] | None = None,
+        *,
+        saves_sent: bool = False,
     ) -> None:
         self.host = "127.0.0.1"
+        # Like Gmail: what a local user submits is also filed in their Sent folder.
+        self.saves_sent = saves_sent
         self.port = free_port()
         self.logins = dict(logins)
         self.received: list[Received] = []
         # Tests may set this to act while a client waits for the reply to DATA.
         self.before_reply: Callable[[Received], None] | None = None
+        # Faults for the next messages to non-local recipients, in order: an SMTP reply such
+        # as "451 4.3.0 try later" (not delivered), "drop" (the connection closes without an
+        # answer to the final ".", not delivered) or "deliver-drop" (delivered, then that).
+        self.faults: list[str] = []
         self._imap = imap
         # address -> IMAP user, for local delivery
         self._local = {k.lower(): v for k, v in (local or {}).items()}
@@ -216,6 +230,9 @@ class EmbeddedSmtp:
         if self.before_reply is not None:
             self.before_reply(item)
         if self._imap is not None:
+            sender = self._local_user(item.mail_from) if self.saves_sent else None
+            if sender is not None:
+                self._imap.append(sender, item.raw, "Sent")
             for rcpt in item.rcpt_tos:
                 user = self._local_user(rcpt)
                 if user is not None:
@@ -225,6 +242,12 @@ class EmbeddedSmtp:
         with self._cond:
             self.received.append(item)
             self._cond.notify_all()
+
+    def next_fault(self, item: Received) -> str | None:
+        if not self.faults or all(self._local_user(r) for r in item.rcpt_tos):
+            return None
+        with self._cond:
+            return self.faults.pop(0) if self.faults else None
 
     def _local_user(self, rcpt: str) -> str | None:
         local, _, domain = rcpt.lower().partition("@")

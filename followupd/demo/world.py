@@ -72,8 +72,11 @@ class World:
         mailbox_extra: Mapping[str, Any] | None = None,
         smtp_extra: Mapping[str, Any] | None = None,
         dns_txt: DnsTxt | None = None,
+        provider_saves_sent: bool = False,
+        speed: float = SPEED,
     ) -> None:
         self.dns_txt = dns_txt
+        self.provider_saves_sent = provider_saves_sent
         # One per world: a restart with a changed config must keep the tokens valid.
         self.secret = secrets.token_hex(16)
         self.imap_idle = imap_idle
@@ -90,8 +93,13 @@ class World:
         self._own_imap = imap is None
         self.imap: MailStore = imap or EmbeddedImap({imap_user: imap_password})
         self.imap_user, self.imap_password = imap_user, imap_password
-        self.smtp = EmbeddedSmtp({SMTP_USER: SMTP_PASSWORD}, self.imap, {REP: imap_user})
-        self.clock = SimulatedClock(start, speed=SPEED)
+        self.smtp = EmbeddedSmtp(
+            {SMTP_USER: SMTP_PASSWORD},
+            self.imap,
+            {REP: imap_user},
+            saves_sent=provider_saves_sent,
+        )
+        self.clock = SimulatedClock(start, speed=speed)
         self.timeline: list[Moment] = []
         self.daemon: Daemon | None = None
         self.config: LoadedConfig | None = None
@@ -173,6 +181,8 @@ class World:
                         "port": self.smtp.port,
                         "user": SMTP_USER,
                         "password_env": "FOLLOWUPD_SMTP_PASSWORD",
+                        "saves_sent": self.provider_saves_sent,
+                        "sent_copy_wait_seconds": 2.0,
                         **self.smtp_extra,
                     },
                     **self.mailbox_extra,

@@ -40,6 +40,10 @@ class Mailbox(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     rep_address: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The provider said "too many, too fast": no follow-up leaves this mailbox before this.
+    send_hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Throttling replies in a row; each one doubles the hold. An accepted send resets it.
+    throttle_strikes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FolderCursor(Base):
@@ -169,6 +173,35 @@ class Step(Base):
     # When the buyer's read receipt for this follow-up arrived ("read, no reply").
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Outbox(Base):
+    """One follow-up on its way to the buyer: the transactional outbox of a step.
+
+    ``raw`` holds the exact bytes that go over SMTP (and into Sent). ``state`` moves
+    planned → claimed → transmitting → committing → accepted → recorded, or to failed with
+    ``reason``; see :mod:`followupd.core.outbox` for what each state proves after a crash.
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("step.id"), unique=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # SMTP transactions begun (each one after a fresh look for a reply).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Which running daemon holds it (several may share a PostgreSQL store).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    server_reply: Mapped[str | None] = mapped_column(Text)
+    # When followupd filed the copy in Sent itself (providers that do not).
+    appended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Draft(Base):
