@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -56,20 +57,26 @@ async def _thread_states(w: World) -> list[str]:
 
 
 async def test_a_reply_a_second_before_the_slot_stops_every_send(tmp_path: Path) -> None:
+    await run_race(tmp_path, RUNS, {})
+
+
+async def run_race(tmp_path: Path, runs: int, store: dict[str, Any]) -> None:
     imap = {"idle": False, "poll_seconds": 600.0}
     extra = {"approval_policy": "auto"}
     # Real time for the last second: the reply lands a true second before the slot.
-    world = World(tmp_path, imap_idle=False, imap_extra=imap, mailbox_extra=extra, speed=1.0)
+    world = World(
+        tmp_path, imap_idle=False, imap_extra=imap, mailbox_extra=extra, speed=1.0, **store
+    )
     async with world as w:
         pis: dict[str, tuple[str, str]] = {}
-        for i in range(RUNS):
+        for i in range(runs):
             buyer, subject = f"buyer{i}@buyer{i}.test", f"PI 2026-{200 + i} bearings"
             pis[buyer] = (
                 await w.rep_sends_pi(subject=subject, buyer=buyer, buyer_name=f"B {i}"),
                 subject,
             )
         answered = 0
-        for _ in range(RUNS * 8):  # bounded: each thread has a few jobs
+        for _ in range(runs * 8):  # bounded: each thread has a few jobs
             assert w.daemon is not None and w.daemon.rt is not None
             armed = w.daemon.rt.scheduler.armed()
             if not armed:
@@ -94,7 +101,7 @@ async def test_a_reply_a_second_before_the_slot_stops_every_send(tmp_path: Path)
                 if job not in scheduler.armed() and not scheduler.busy and w.clock.now() > due:
                     break
             await w.settle()
-        assert answered == RUNS
+        assert answered == runs
         sent = [r for b in pis for r in w.mails_to(b) if r.message.get("In-Reply-To")]
         assert sent == []
         assert set(await _thread_states(w)) == {"replied"}
