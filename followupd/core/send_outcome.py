@@ -69,20 +69,23 @@ async def accepted(rt: Runtime, mb: MailboxRuntime, outbox_id: int, reply: str) 
         if mailbox is not None:
             mailbox.throttle_strikes = 0
     faults.reached("accepted")
-    await finish(rt, mb, outbox_id)
+    await finish(rt, mb, outbox_id, resumed=False)
 
 
-async def finish(rt: Runtime, mb: MailboxRuntime, outbox_id: int) -> None:
-    """File an accepted send in Sent if the provider does not, then record it."""
+async def finish(rt: Runtime, mb: MailboxRuntime, outbox_id: int, *, resumed: bool = True) -> None:
+    """File an accepted send in Sent if the provider does not, then record it.
+
+    ``resumed``: taken on after a restart, when a copy may already have been filed.
+    """
     async with rt.db.transaction() as session:
         row = await session.get(Outbox, outbox_id)
         if row is None or row.state != "accepted":
             return
         raw, message_id, appended = row.raw, row.message_id, row.appended_at
     if not mb.settings.smtp.saves_sent and appended is None:
-        # A crash may have come after the APPEND and before it was noted: look first.
-        look = await look_for_copy(rt, mb, message_id, wait=0)
-        folder = look.detail if look.found else await file_in_sent(rt, mb, raw)
+        # After a restart the APPEND may have been made and not noted: look first.
+        look = await look_for_copy(rt, mb, message_id, wait=0) if resumed else None
+        folder = look.detail if look and look.found else await file_in_sent(rt, mb, raw)
         if folder is not None:
             async with rt.db.transaction() as session:
                 row = await session.get(Outbox, outbox_id)
@@ -166,9 +169,17 @@ async def not_now(rt: Runtime, mb: MailboxRuntime, outbox_id: int, delay: timede
         step = await session.get(Step, row.step_id) if row else None
         if row is None or step is None or row.state not in ("claimed", "transmitting"):
             return
+        thread = await session.get(Thread, row.thread_id)
+        contact = await session.get(Contact, thread.contact_id) if thread else None
+        if thread is None or contact is None:
+            return
         check_move(row.state, "planned")
         row.state, row.updated_at = "planned", rt.clock.now()
-        step.send_at = rt.clock.now() + delay
+        # Still at an allowed slot: near a full hour, in the buyer's working time.
+        slot = await pick_for_step(
+            rt, mb, session, step, thread, contact, earliest=rt.clock.now() + delay, soonest=True
+        )
+        step.send_at = slot.send_at_utc
         arm_step(rt, step.id, "sending", step.send_at)
 
 
