@@ -24,13 +24,13 @@ from followupd.config.models import (
     MailboxSettings,
     Provider,
     SecretRef,
-    ServerSettings,
     Settings,
     SmtpSettings,
     TimingSettings,
     WorkingHoursSettings,
 )
 from followupd.config.secrets import Secrets
+from followupd.config.servers import ServerSettings
 
 __all__ = [
     "PROVIDERS",
