@@ -23,6 +23,7 @@ POINTS = (
     "transmitting",
     "committing",
     "smtp-accepted",
+    "in-doubt",
     "accepted",
     "appended",
     "recorded",

@@ -6,6 +6,7 @@ without answering the final "." (having delivered it or not), answer 4xx or 5xx,
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import itertools
 import os
@@ -13,10 +14,12 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from servers.tcp_proxy import TcpProxy
 from sqlalchemy import select
 
-from followupd.demo.servers import Received
-from followupd.demo.world import BUYER, REP, World
+from followupd.core.outbound import RETRY_DELAY
+from followupd.demo.servers import EmbeddedImap, Received
+from followupd.demo.world import BUYER, IMAP_PASSWORD, IMAP_USER, REP, World
 from followupd.model import Event, Mailbox, Outbox, Step
 
 pytestmark = pytest.mark.pymap
@@ -151,3 +154,42 @@ async def test_a_throttling_reply_holds_back_the_whole_mailbox(tmp_path: Path) -
         assert not [d for d in dates if throttled_at < d < hold]
         (mailbox,) = await _rows(w, Mailbox)
         assert mailbox.throttle_strikes == 0  # an accepted send ends the streak
+
+
+async def test_no_send_while_the_mailbox_cannot_be_looked_at(tmp_path: Path) -> None:
+    # The IMAP server is unreachable at the slot: without the look for a reply there is no
+    # send. The follow-up moves to a later allowed slot and goes once the server is back.
+    imap = EmbeddedImap({IMAP_USER: IMAP_PASSWORD})
+    with TcpProxy(imap.port) as proxy:
+        async with World(tmp_path, imap=imap, imap_port=proxy.port, mailbox_extra=AUTO) as w:
+            await _enroll(w, 1)
+            assert w.daemon is not None and w.daemon.rt is not None
+            scheduler = w.daemon.rt.scheduler
+
+            def send_jobs() -> dict[str, object]:
+                return {n: at for n, at in scheduler.armed().items() if n.startswith("send:")}
+
+            await w.advance_until(lambda: bool(send_jobs()), limit=40)
+            ((name, slot),) = send_jobs().items()
+            proxy.refuse(True)
+            proxy.cut()
+            w.clock.jump_to(slot)  # type: ignore[arg-type]
+            for _ in range(1800):  # bounded: the look gives up after RECHECK_TIMEOUT
+                rows = await _rows(w, Outbox)
+                if rows and rows[0].attempts == 1 and rows[0].state == "planned":
+                    break
+                await asyncio.sleep(0.05)
+            (row,) = await _rows(w, Outbox)
+            assert row.attempts == 1 and row.state == "planned"
+            assert _followups(w, BUYER) == []
+            (step,) = [s for s in await _rows(w, Step) if s.state == "sending"]
+            later = step.send_at
+            assert later is not None and later >= slot + RETRY_DELAY  # type: ignore[operator]
+            assert send_jobs()[name] == later
+            proxy.refuse(False)
+            await w.advance_until(lambda: bool(_followups(w, BUYER)), limit=40)
+            await w.settle()
+            assert len(_followups(w, BUYER)) == 1
+            (row,) = await _rows(w, Outbox)
+            assert row.state == "recorded" and row.attempts == 2
+            assert not w.notices("Send failed:") and not w.notices("Check:")

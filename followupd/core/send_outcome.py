@@ -152,6 +152,8 @@ async def failed(rt: Runtime, mb: MailboxRuntime, outbox_id: int, exc: SendError
         return
     log.warning("mailbox %s: send %d: %s (%s)", mb.settings.name, outbox_id, exc, exc.kind)
     if exc.kind == "ambiguous" and state == "committing":
+        # The answer to the final "." was lost: the row says so durably before the look.
+        faults.reached("in-doubt")
         await settle(rt, mb, outbox_id)
     elif exc.kind == "permanent":
         await _give_up(rt, mb, outbox_id, str(exc))
