@@ -270,10 +270,19 @@ def _setup_logging(cfg: LoadedConfig) -> None:
 
 def _check_config(path: Path) -> int:
     from followupd.daemon import load_content
+    from followupd.mail.dkim_sign import DkimSigner, dns_record
 
     cfg = load_config(path)
     library, cadences = load_content(cfg)
     print(summary(cfg))
+    for mb in cfg.settings.mailbox:
+        if mb.dkim is None:
+            continue
+        # The key was checked while loading; what the admin still has to do is publish it.
+        key = cfg.secrets.get(f"mailbox.{mb.name}.dkim.key").encode()
+        signer = DkimSigner(mb.dkim, key, rep_address=mb.rep_address)
+        print(f"mailbox {mb.name}: DKIM {signer.algorithm}; publish this TXT record:")
+        print(f"  {signer.dns_name} TXT {dns_record(signer)}")
     print(f"templates: {len(library.ids())}; cadences: {', '.join(sorted(cadences))}")
     print("config OK")
     return EXIT_OK

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -385,11 +387,9 @@ def test_headers_are_kept_once_each_in_the_order_given() -> None:
     assert _settings(selector="fu.2027").selector == "fu.2027"
 
 
-def test_the_example_documents_every_dkim_key_and_its_table_loads() -> None:
+def _example_with_dkim() -> str:
+    """config.example.toml with its [mailbox.dkim] table uncommented (key from env)."""
     text = EXAMPLE.read_text()
-    for key in DkimSettings.model_fields:
-        assert f"\n# {key} = " in text, key
-    # Uncommented, the documented table is valid (with one key source of the three).
     start = text.index("# [mailbox.dkim]")
     setting = re.compile(r"^# (\[mailbox\.dkim\]|(?!key_file|key_credential)[a-z_]+ = .*)$")
     lines = []
@@ -399,11 +399,37 @@ def test_the_example_documents_every_dkim_key_and_its_table_loads() -> None:
         elif line.startswith("#            "):
             # The continuation of a value written over several lines.
             lines.append(line.removeprefix("#"))
-    uncommented = text[:start] + "\n".join(lines) + "\n"
-    data = tomllib.loads(uncommented)
+    return text[:start] + "\n".join(lines) + "\n"
+
+
+def test_the_example_documents_every_dkim_key_and_its_table_loads() -> None:
+    text = EXAMPLE.read_text()
+    for key in DkimSettings.model_fields:
+        assert f"\n# {key} = " in text, key
+    # Uncommented, the documented table is valid (with one key source of the three).
+    data = tomllib.loads(_example_with_dkim())
     cfg = load_config_data(data, env={**ENV, "FOLLOWUPD_ANNA_DKIM_KEY": RSA_KEY.decode()})
     dkim_settings = cfg.settings.mailbox[0].dkim
     assert dkim_settings is not None
     assert dkim_settings == DkimSettings(
         selector="fu2027", domain="bearings.example.com", key_env="FOLLOWUPD_ANNA_DKIM_KEY"
     )
+
+
+def test_check_config_shows_the_record_to_publish(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(_example_with_dkim())
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUPD_")}
+    env = {**clean, **ENV, "FOLLOWUPD_ANNA_DKIM_KEY": RSA_KEY.decode()}
+    result = subprocess.run(
+        [sys.executable, "-m", "followupd", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    signer = DkimSigner(_settings(selector="fu2027"), RSA_KEY, rep_address=REP)
+    assert f"  fu2027._domainkey.bearings.example.com TXT {dns_record(signer)}\n" in result.stdout
+    assert "PRIVATE" not in result.stdout + result.stderr
