@@ -22,6 +22,7 @@ from followupd.core.runtime import MailboxRuntime, Runtime
 from followupd.core.scheduler import WorkScheduler
 from followupd.core.send_outcome import resume_outbox
 from followupd.db.engine import Database
+from followupd.db.hold import MailboxHold, hold_mailboxes
 from followupd.db.migrate import upgrade
 from followupd.errors import ConfigError
 from followupd.imap.deliveries import Cursor, Delivery
@@ -73,14 +74,18 @@ class Daemon:
         self._rearm: asyncio.Task[int] | None = None
         self._handling = False
         self.rt: Runtime | None = None
+        self._hold = MailboxHold()
 
     async def start(self) -> Runtime:
         """Migrate, load, connect and arm; returns the shared runtime."""
         library, cadences = load_content(self.cfg)
         db = Database(self.cfg.settings.daemon.database_url)
         try:
+            # Before anything else: a second daemon must not even migrate under the first.
+            self._hold = await hold_mailboxes(db, [mb.name for mb in self.cfg.settings.mailbox])
             await upgrade(db)
         except BaseException:
+            await self._hold.release()
             await db.close()
             raise
         scheduler = WorkScheduler(self.clock)
@@ -248,6 +253,7 @@ class Daemon:
         for mb in rt.mailboxes.values():
             await mb.sender.close()
             await mb.rep_sender.close()
+        await self._hold.release()
         await rt.db.close()
         self.rt = None
 
