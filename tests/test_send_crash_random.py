@@ -15,33 +15,18 @@ import collections
 import os
 import random
 import secrets
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from servers.children import Children, followups_to
+from watch_scenarios import buyer_reply
 
-from followupd.demo.world import REP, REP_NAME, World
+from followupd.demo.world import REP, World
 
 pytestmark = pytest.mark.pymap
 
 KILLS = int(os.environ.get("FOLLOWUPD_CRASH_REPEATS", "2"))
 SEED = int(os.environ.get("FOLLOWUPD_CRASH_SEED", str(secrets.randbelow(10**9))))
-
-
-def _reply(w: World, buyer: str, root: str) -> bytes:
-    msg = EmailMessage(policy=default_policy)
-    msg["From"] = f"Buyer <{buyer}>"
-    msg["To"] = f"{REP_NAME} <{REP}>"
-    msg["Subject"] = "RE: PI bearings"
-    msg["Date"] = format_datetime(w.clock.now())
-    msg["Message-ID"] = f"<{secrets.token_hex(8)}@{buyer.split('@')[1]}>"
-    msg["In-Reply-To"] = f"<{root}>"
-    msg["References"] = f"<{root}>"
-    msg.set_content("Thanks, we will order next week.")
-    return msg.as_bytes()
 
 
 async def test_kills_at_random_moments_never_duplicate_lose_or_follow_a_reply(
@@ -62,7 +47,8 @@ async def test_kills_at_random_moments_never_duplicate_lose_or_follow_a_reply(
             )
         answered, waiting = buyers[:2], buyers[2:]
         for buyer in answered:
-            await asyncio.to_thread(w.imap.append, w.imap_user, _reply(w, buyer, roots[buyer]))
+            reply = buyer_reply(w, roots[buyer], buyer=buyer, buyer_name="Buyer")
+            await asyncio.to_thread(w.imap.append, w.imap_user, reply)
         children = Children(w, tmp_path)
         for _ in range(KILLS):
             await children.kill_after(rng.uniform(0.3, 6.0))

@@ -20,14 +20,21 @@ from followupd.demo.world import BUYER, BUYER_NAME, BUYER_TZ, REP, REP_NAME, Wor
 from followupd.model import KnownMessage, Message, Thread
 
 
-def buyer_reply(w: World, root: str, text: str = "Thanks, we will order next week.") -> bytes:
+def buyer_reply(
+    w: World,
+    root: str,
+    text: str = "Thanks, we will order next week.",
+    *,
+    buyer: str = BUYER,
+    buyer_name: str = BUYER_NAME,
+) -> bytes:
     """A buyer's answer to the enrolled mail, as it lands in the rep's mailbox."""
     msg = EmailMessage(policy=default_policy)
-    msg["From"] = f"{BUYER_NAME} <{BUYER}>"
+    msg["From"] = f"{buyer_name} <{buyer}>"
     msg["To"] = f"{REP_NAME} <{REP}>"
     msg["Subject"] = "RE: PI for your order"
     msg["Date"] = format_datetime(w.clock.now().astimezone(BUYER_TZ))
-    msg["Message-ID"] = f"<{secrets.token_hex(8)}@buyer-corp.test>"
+    msg["Message-ID"] = f"<{secrets.token_hex(8)}@{buyer.rpartition('@')[2]}>"
     msg["In-Reply-To"] = f"<{root}>"
     msg["References"] = f"<{root}>"
     msg.set_content(text)

@@ -15,7 +15,7 @@ import socket
 import threading
 import warnings
 from argparse import Namespace
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -52,13 +52,36 @@ class MailStore(Protocol):
     def client(self, user: str) -> IMAPClient: ...
 
 
-class EmbeddedImap:
+class LoopbackImap:
+    """Clear-text IMAP logins to a server on this host: the embedded one or a test's."""
+
+    def __init__(self, port: int, users: Mapping[str, str], host: str = "127.0.0.1") -> None:
+        self.host, self.port, self.users = host, port, users
+
+    def password(self, user: str) -> str:
+        return self.users[user]
+
+    def client(self, user: str) -> IMAPClient:
+        """A logged-in client for ``user`` (the caller logs out)."""
+        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
+        client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.login(user, self.password(user))
+        return client
+
+    def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
+        """Deliver ``raw`` into ``folder`` of ``user``."""
+        client = self.client(user)
+        try:
+            client.append(folder, raw)
+        finally:
+            client.logout()
+
+
+class EmbeddedImap(LoopbackImap):
     """A pymap server (in-memory dict backend) with one or more users."""
 
     def __init__(self, users: dict[str, str]) -> None:
-        self.host = "127.0.0.1"
-        self.port = free_port()
-        self.users = dict(users)
+        super().__init__(free_port(), dict(users))
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -132,21 +155,6 @@ class EmbeddedImap:
             await service.start(stack)
             self._ready.set()
             await self._stop.wait()
-
-    def client(self, user: str) -> IMAPClient:
-        """A logged-in client for ``user`` (the caller logs out)."""
-        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
-        client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        client.login(user, self.users[user])
-        return client
-
-    def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
-        """Deliver ``raw`` into ``folder`` of ``user``."""
-        client = self.client(user)
-        try:
-            client.append(folder, raw)
-        finally:
-            client.logout()
 
 
 @dataclass

@@ -255,13 +255,19 @@ class World:
             # Clients keep the Bcc header in the Sent copy only.
             raw = (f"Bcc: {bcc}\r\n".encode() if bcc else b"") + msg.as_bytes()
             await asyncio.to_thread(self.imap.append, self.imap_user, raw, "Sent")
+        await self._relay(msg, sender=REP, recipients=recipients)
+
+    async def _relay(
+        self, msg: EmailMessage | bytes, *, sender: str, recipients: list[str]
+    ) -> None:
+        """Hand ``msg`` to the embedded SMTP server, as a mail client on this host does."""
         await aiosmtplib.send(
             msg,
             hostname="127.0.0.1",
             port=self.smtp.port,
             username=SMTP_USER,
             password=SMTP_PASSWORD,
-            sender=REP,
+            sender=sender,
             recipients=recipients,
             start_tls=False,
             use_tls=False,
@@ -355,17 +361,7 @@ class World:
         else:
             if sent_copy:
                 await asyncio.to_thread(self.imap.append, self.imap_user, raw, "Sent")
-            await aiosmtplib.send(
-                sign(raw) if sign else raw,
-                hostname="127.0.0.1",
-                port=self.smtp.port,
-                username=SMTP_USER,
-                password=SMTP_PASSWORD,
-                sender=sender,
-                recipients=[REP],
-                start_tls=False,
-                use_tls=False,
-            )
+            await self._relay(sign(raw) if sign else raw, sender=sender, recipients=[REP])
         if settle:
             await self.settle()
         return raw
@@ -383,17 +379,7 @@ class World:
         msg["In-Reply-To"] = str(original["Message-ID"])
         msg["References"] = " ".join([*refs, str(original["Message-ID"])])
         msg.set_content(text)
-        await aiosmtplib.send(
-            msg,
-            hostname="127.0.0.1",
-            port=self.smtp.port,
-            username=SMTP_USER,
-            password=SMTP_PASSWORD,
-            sender=BUYER,
-            recipients=[REP],
-            start_tls=False,
-            use_tls=False,
-        )
+        await self._relay(msg, sender=BUYER, recipients=[REP])
         self.note("buyer", f"replies: {text.splitlines()[0]}")
         await self.settle()
 

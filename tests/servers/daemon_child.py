@@ -18,28 +18,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from imapclient import IMAPClient
-
+from followupd.demo.servers import LoopbackImap
 from followupd.demo.world import World
-
-
-class RemoteImap:
-    """The parent's IMAP server, reached over loopback."""
-
-    def __init__(self, host: str, port: int, users: dict[str, str]) -> None:
-        self.host, self.port, self.users = host, port, users
-
-    def client(self, user: str) -> IMAPClient:
-        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
-        client.login(user, self.users[user])
-        return client
-
-    def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
-        client = self.client(user)
-        try:
-            client.append(folder, raw)
-        finally:
-            client.logout()
 
 
 def _save_clock(path: Path, instant: datetime) -> None:
@@ -54,7 +34,7 @@ async def run(spec: dict[str, object], start: datetime) -> None:
     w = World(
         Path(str(spec["workdir"])),
         db_url=str(spec["db_url"]),
-        imap=RemoteImap("127.0.0.1", int(str(spec["imap_port"])), {user: password}),
+        imap=LoopbackImap(int(str(spec["imap_port"])), {user: password}),
         imap_user=user,
         imap_password=password,
         start=start,

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from imapclient import IMAPClient
+from followupd.demo.servers import LoopbackImap
 
 __all__ = ["DovecotError", "DovecotServer", "dovecot_binary"]
 
@@ -416,23 +416,13 @@ service anvil {{
             return "nogroup"
 
 
-class DovecotStore:
+class DovecotStore(LoopbackImap):
     """Delivers into, and reads from, a Dovecot mailbox (what the embedded MTA needs)."""
 
     def __init__(self, server: DovecotServer) -> None:
+        super().__init__(server.port, {}, host=server.host)
         self.server = server
-        self.host = server.host
-        self.port = server.port
 
-    def client(self, user: str) -> IMAPClient:
-        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
-        client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        client.login(user, self.server.users[user])
-        return client
-
-    def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
-        client = self.client(user)
-        try:
-            client.append(folder, raw)
-        finally:
-            client.logout()
+    def password(self, user: str) -> str:
+        # Users are added while the server runs: looked up at each login.
+        return self.server.users[user]
